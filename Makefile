@@ -1,0 +1,32 @@
+# Quick start: `make demo` (no AWS account needed) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: setup demo test generate validate clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: setup
+	$(BIN)/hook-handler demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+validate: setup
+	$(BIN)/cfn validate
+
+# Regenerate models.py (and hook-role.yaml, docs/README.md) offline from target-schemas/.
+generate: setup
+	$(BIN)/python tools/sync_target_schemas.py
+	$(BIN)/cfn generate --local-only
+
+clean:
+	rm -rf build dist dataperimeter-ecr-replicationguard.zip .pytest_cache

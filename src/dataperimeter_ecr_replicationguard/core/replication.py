@@ -1,0 +1,154 @@
+"""AWS::ECR::ReplicationConfiguration: every destination registry must be trusted.
+
+The ECR service-linked role performs the replication, so an SCP on ``aws:ResourceOrgID``
+cannot stop it; this check is the proactive control. Repository filters never narrow it:
+a filter only picks which repositories replicate, and a rule without one replicates all.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Mapping
+
+from .findings import Category, Finding, Severity, pointer
+from .trust import Trust
+from .values import is_account_id, is_dynamic_reference, is_intrinsic, is_region, shown, type_name
+
+RESOURCE_TYPE = "AWS::ECR::ReplicationConfiguration"
+
+UNTRUSTED_DESTINATION = "ECR-REPLICATION-UNTRUSTED-DESTINATION"
+REGION_NOT_ALLOWED = "ECR-REPLICATION-REGION-NOT-ALLOWED"
+INVALID_REGISTRY_ID = "ECR-REPLICATION-INVALID-REGISTRY-ID"
+INVALID_REGION = "ECR-REPLICATION-INVALID-REGION"
+UNRESOLVED_VALUE = "ECR-REPLICATION-UNRESOLVED-VALUE"
+MALFORMED = "ECR-REPLICATION-MALFORMED"
+
+
+def check(properties: Any, trust: Trust) -> Iterator[Finding]:
+    """Yield a finding for every destination outside the trusted set, and for every shape
+    the hook cannot read (it fails closed)."""
+    if not isinstance(properties, Mapping):
+        yield _malformed("", properties, "the resource properties must be an object")
+        return
+    config = properties.get("ReplicationConfiguration")
+    if not isinstance(config, Mapping):
+        yield _malformed(
+            pointer("ReplicationConfiguration"), config, "ReplicationConfiguration must be an object"
+        )
+        return
+    rules = config.get("Rules")
+    if not isinstance(rules, list):
+        yield _malformed(pointer("ReplicationConfiguration", "Rules"), rules, "Rules must be a list")
+        return
+    for rule_index, rule in enumerate(rules):
+        yield from _check_rule(rule_index, rule, trust)
+
+
+def _check_rule(rule_index: int, rule: Any, trust: Trust) -> Iterator[Finding]:
+    where = ("ReplicationConfiguration", "Rules", rule_index)
+    if not isinstance(rule, Mapping):
+        yield _malformed(pointer(*where), rule, f"rule {rule_index} must be an object")
+        return
+    destinations = rule.get("Destinations")
+    if not isinstance(destinations, list) or not destinations:
+        yield _malformed(
+            pointer(*where, "Destinations"),
+            destinations,
+            f"rule {rule_index}: Destinations must be a non-empty list",
+        )
+        return
+    for dest_index, destination in enumerate(destinations):
+        yield from _check_destination(where + ("Destinations", dest_index), destination, trust)
+
+
+def _check_destination(where: tuple, destination: Any, trust: Trust) -> Iterator[Finding]:
+    label = f"rule {where[2]} destination {where[4]}"
+    if not isinstance(destination, Mapping):
+        yield _malformed(pointer(*where), destination, f"{label} must be an object")
+        return
+    registry_id = destination.get("RegistryId")
+    region = destination.get("Region")
+    region_text = region if isinstance(region, str) else "?"
+
+    if is_account_id(registry_id):
+        if not trust.trusts_account(registry_id):
+            yield Finding(
+                rule_id=UNTRUSTED_DESTINATION,
+                severity=Severity.HIGH,
+                category=Category.VIOLATION,
+                path=pointer(*where, "RegistryId"),
+                subject=registry_id,
+                message=(
+                    f"{label} replicates every matching image to registry {registry_id} in "
+                    f"{region_text}, which is outside the trusted set ({trust.describe()})"
+                ),
+                remediation=(
+                    f"Replicate only to trusted accounts, or add {registry_id} to TrustedAccountIds "
+                    "(or its organization to the trusted organizations) if it belongs to you"
+                ),
+            )
+    elif is_dynamic_reference(registry_id) or is_intrinsic(registry_id):
+        yield _unresolved(where, "RegistryId", registry_id, label)
+    else:
+        yield Finding(
+            rule_id=INVALID_REGISTRY_ID,
+            severity=Severity.HIGH,
+            category=Category.INVALID,
+            path=pointer(*where, "RegistryId"),
+            subject=shown(registry_id),
+            message=(
+                f"{label}: RegistryId {shown(registry_id)} is not a 12-digit account ID, "
+                "so the destination cannot be checked"
+            ),
+            remediation="Set RegistryId to the destination's 12-digit AWS account ID (ASCII digits only)",
+        )
+
+    if is_region(region):
+        if not trust.region_allowed(region):
+            yield Finding(
+                rule_id=REGION_NOT_ALLOWED,
+                severity=Severity.MEDIUM,
+                category=Category.VIOLATION,
+                path=pointer(*where, "Region"),
+                subject=region,
+                message=(
+                    f"{label} replicates to Region {region}, which is not in "
+                    f"AllowedReplicationRegions ({', '.join(sorted(trust.allowed_replication_regions))})"
+                ),
+                remediation="Replicate only to an allowed Region, or add it to AllowedReplicationRegions",
+            )
+    elif is_dynamic_reference(region) or is_intrinsic(region):
+        yield _unresolved(where, "Region", region, label)
+    else:
+        yield Finding(
+            rule_id=INVALID_REGION,
+            severity=Severity.MEDIUM,
+            category=Category.INVALID,
+            path=pointer(*where, "Region"),
+            subject=shown(region),
+            message=f"{label}: Region {shown(region)} is not a Region name",
+            remediation="Set Region to a Region code such as eu-west-1",
+        )
+
+
+def _unresolved(where: tuple, key: str, value: Any, label: str) -> Finding:
+    return Finding(
+        rule_id=UNRESOLVED_VALUE,
+        severity=Severity.HIGH,
+        category=Category.UNRESOLVED,
+        path=pointer(*where, key),
+        subject=shown(value),
+        message=f"{label}: {key} {shown(value)} is not resolved, so the destination cannot be checked",
+        remediation=f"Give {key} a literal value (dynamic references are not resolved for hooks)",
+    )
+
+
+def _malformed(path: str, value: Any, what: str) -> Finding:
+    return Finding(
+        rule_id=MALFORMED,
+        severity=Severity.HIGH,
+        category=Category.INVALID,
+        path=path,
+        subject=type_name(value),
+        message=f"{what}, got {type_name(value)}",
+        remediation="Fix the ReplicationConfiguration to match the AWS::ECR::ReplicationConfiguration schema",
+    )

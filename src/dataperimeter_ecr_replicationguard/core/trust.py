@@ -1,0 +1,49 @@
+"""The trusted set: who may receive replicated images or be granted access.
+
+An immutable value built once per configuration (and per resolved organization membership)
+by the adapters in ``trust_sources``; the checkers only read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Trust:
+    """Accounts, organizations, OU paths and service principals inside the perimeter.
+
+    ``partition`` is the stack's partition (``aws``, ``aws-cn``, ...): an ARN in another
+    partition names another account namespace, even with the same 12 digits.
+    """
+
+    accounts: frozenset[str] = frozenset()
+    organization_ids: frozenset[str] = frozenset()
+    ou_paths: frozenset[str] = frozenset()
+    service_principals: frozenset[str] = frozenset()
+    partition: str = "aws"
+    allowed_replication_regions: frozenset[str] = frozenset()
+    allowed_upstream_registry_urls: frozenset[str] = frozenset()
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    def trusts_account(self, account_id: str) -> bool:
+        return account_id in self.accounts
+
+    def trusts_organization(self, org_id: str) -> bool:
+        return org_id in self.organization_ids
+
+    def region_allowed(self, region: str) -> bool:
+        return not self.allowed_replication_regions or region in self.allowed_replication_regions
+
+    def describe(self) -> str:
+        """A short human description, for messages: "3 accounts, 1 organization"."""
+        parts = [_count(len(self.accounts), "account")]
+        if self.organization_ids:
+            parts.append(_count(len(self.organization_ids), "organization"))
+        if self.ou_paths:
+            parts.append(_count(len(self.ou_paths), "OU path"))
+        return ", ".join(parts)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

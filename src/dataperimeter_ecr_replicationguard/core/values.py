@@ -1,0 +1,59 @@
+"""Small, strict readers for the scalar values the checkers rely on."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# [0-9] is ASCII only; fullmatch (not match with $) so a trailing newline is refused too.
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z0-9]+)+-[0-9]{1,2}")
+
+
+def is_account_id(value: Any) -> bool:
+    """Exactly 12 ASCII digits, as a string. ``str.isdigit`` would accept Unicode digits."""
+    return isinstance(value, str) and _ACCOUNT_ID.fullmatch(value) is not None
+
+
+def is_region(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= 25 and _REGION.fullmatch(value) is not None
+
+
+def is_dynamic_reference(value: Any) -> bool:
+    """``{{resolve:ssm:...}}`` and friends: the value is not known to the hook."""
+    return isinstance(value, str) and "{{resolve:" in value
+
+
+def is_intrinsic(value: Any) -> bool:
+    """An unresolved intrinsic function object, e.g. ``{"Ref": "Param"}`` or ``{"Fn::Sub": ...}``."""
+    return (
+        isinstance(value, dict)
+        and len(value) == 1
+        and isinstance(next(iter(value)), str)
+        and (next(iter(value)) == "Ref" or next(iter(value)).startswith("Fn::"))
+    )
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A value as a reader should see it in a message: ASCII-escaped for strings, so hidden or look-alike characters show."""
+    text = ascii(value) if isinstance(value, str) else _type_name(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value!r})"[:40]
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def type_name(value: Any) -> str:
+    """``"a list"``, ``"an object"``, ``"null"``, ``"a string"``... for messages about wrong types."""
+    return "a string" if isinstance(value, str) else _type_name(value)

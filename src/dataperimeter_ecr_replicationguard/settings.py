@@ -1,0 +1,123 @@
+"""The hook's type configuration, read once at the edge.
+
+CloudFormation hands the configuration over as strings: lists are comma-separated strings
+(a JSON array is accepted too) and booleans are ``"true"``/``"false"``. Every entry is
+validated; a malformed one is a :class:`ConfigurationError` naming the setting and the
+entry, never silently dropped. Defaults are the schema's (``schema.json``), applied here
+because the library passes ``None`` when no configuration was set.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from .core.values import is_account_id, is_region
+
+_ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
+_OU_PATH = re.compile(r"o-[a-z0-9]{10,32}/r-[0-9a-z]{4,32}/(?:ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}/)*")
+
+
+class ConfigurationError(ValueError):
+    """The type configuration does not validate. ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    trusted_account_ids: frozenset[str] = frozenset()
+    trusted_organization_ids: frozenset[str] = frozenset()
+    trusted_ou_paths: frozenset[str] = frozenset()
+    trust_deploying_account: bool = True
+    allowed_replication_regions: frozenset[str] = frozenset()
+
+
+def parse_settings(raw: Mapping[str, Any] | None) -> Settings:
+    """Settings from a type configuration (``hookModel``); ``None`` or ``{}`` gives the defaults."""
+    if raw is None:
+        return Settings()
+    if not isinstance(raw, Mapping):
+        raise ConfigurationError([f"the type configuration must be an object, got {type(raw).__name__}"])
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for key, (field, reader) in _READERS.items():
+        if raw.get(key) is None:
+            continue
+        try:
+            values[field] = reader(key, raw[key])
+        except ConfigurationError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ConfigurationError(problems)
+    return Settings(**values)
+
+
+def _entries(key: str, value: Any) -> list[str]:
+    """A comma-separated string, or a JSON array (as a list or as its JSON text)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise ConfigurationError([f"{key}: not a valid JSON array: {text[:60]!r}"]) from None
+        else:
+            return [part.strip() for part in text.split(",") if part.strip()]
+    if not isinstance(value, list):
+        raise ConfigurationError([f"{key}: expected a comma-separated string, got {type(value).__name__}"])
+    bad = [repr(v) for v in value if not isinstance(v, str)]
+    if bad:
+        raise ConfigurationError([f"{key}: every entry must be a string, got {', '.join(bad[:3])}"])
+    return [v.strip() for v in value if v.strip()]
+
+
+def _validated(what: str, ok: Callable[[str], bool], normalise: Callable[[str], str] = str):
+    def read(key: str, value: Any) -> frozenset[str]:
+        entries = _entries(key, value)
+        bad = [e for e in entries if not ok(e)]
+        if bad:
+            shown = ", ".join(repr(b) for b in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+            raise ConfigurationError([f"{key}: {shown} {'is' if len(bad) == 1 else 'are'} not {what}"])
+        return frozenset(normalise(e) for e in entries)
+
+    return read
+
+
+def _boolean(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ConfigurationError([f'{key}: expected "true" or "false", got {value!r}'])
+
+
+_READERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
+    "TrustedAccountIds": (
+        "trusted_account_ids",
+        _validated("a 12-digit account ID", is_account_id),
+    ),
+    "TrustedOrganizationIds": (
+        "trusted_organization_ids",
+        _validated("an organization ID (o- and 10 to 32 lower-case letters or digits)", _ORG_ID.fullmatch),
+    ),
+    "TrustedOrganizationalUnitPaths": (
+        "trusted_ou_paths",
+        _validated(
+            "an OU path (o-.../r-.../ou-.../, no wildcards)",
+            lambda e: _OU_PATH.fullmatch(e if e.endswith("/") else e + "/") is not None,
+            lambda e: e if e.endswith("/") else e + "/",
+        ),
+    ),
+    "TrustDeployingAccount": ("trust_deploying_account", _boolean),
+    "AllowedReplicationRegions": (
+        "allowed_replication_regions",
+        _validated("a Region name", is_region),
+    ),
+}
+
+SETTING_NAMES = tuple(_READERS)

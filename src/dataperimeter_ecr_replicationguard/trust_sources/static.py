@@ -1,0 +1,27 @@
+"""The trusted set from the type configuration alone (``AccountSource`` ``Static``)."""
+
+from __future__ import annotations
+
+import functools
+
+from ..core.trust import Trust
+from ..core.values import is_account_id
+from ..settings import Settings
+
+
+@functools.lru_cache(maxsize=64)
+def static_trust(
+    settings: Settings, deploying_account: str, partition: str, extra_accounts: frozenset[str] = frozenset()
+) -> Trust:
+    """Configured accounts (plus the deploying account when ``TrustDeployingAccount``), orgs
+    and OU paths. Cached: the same configuration gives the same (hashable) value."""
+    accounts = set(settings.trusted_account_ids) | extra_accounts
+    if settings.trust_deploying_account and is_account_id(deploying_account):
+        accounts.add(deploying_account)
+    return Trust(
+        accounts=frozenset(accounts),
+        organization_ids=settings.trusted_organization_ids,
+        ou_paths=settings.trusted_ou_paths,
+        partition=partition,
+        allowed_replication_regions=settings.allowed_replication_regions,
+    )
