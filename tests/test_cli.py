@@ -1,0 +1,65 @@
+"""hook-handler invoke and demo, run as a user runs them: the executable at the repository root."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+
+from conftest import hook_request, replication
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+TYPE = "AWS::ECR::ReplicationConfiguration"
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "hook-handler"), *args], input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_invoke_replays_a_request_through_the_real_entrypoint(tmp_path):
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(hook_request(TYPE, replication(("eu-west-1", "999999999999")))))
+    result = run("invoke", str(event))
+    assert result.returncode == 1, result.stderr
+    response = json.loads(result.stdout)
+    assert response["hookStatus"] == "FAILED" and response["errorCode"] == "NonCompliant"
+    assert response["annotations"][0]["annotationName"] == "ECR-REPLICATION-UNTRUSTED-DESTINATION"
+
+
+def test_invoke_with_a_type_configuration_document(tmp_path):
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(hook_request(TYPE, replication(("eu-west-1", "999999999999")))))
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"CloudFormationConfiguration": {"HookConfiguration": {
+        "FailureMode": "FAIL", "Properties": {"TrustedAccountIds": "999999999999"}}}}))
+    result = run("invoke", str(event), "--type-configuration", str(config))
+    assert result.returncode == 0, result.stdout
+    assert json.loads(result.stdout)["hookStatus"] == "SUCCESS"
+
+
+def test_invoke_reads_stdin():
+    result = run("invoke", "-", stdin=json.dumps(hook_request(TYPE, replication(("eu-west-1", "111111111111")))))
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["hookStatus"] == "SUCCESS"
+
+
+def test_invoke_unreadable_input_is_a_usage_error(tmp_path):
+    missing = run("invoke", str(tmp_path / "nope.json"))
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    result = run("invoke", str(broken))
+    assert result.returncode == 2 and "is not JSON" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_demo_refuses_the_foreign_destination_and_accepts_the_trusted_one():
+    result = run("demo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 unexpected verdicts" in result.stdout
+    assert "verdict: SUCCESS" in result.stdout
+    assert "verdict: FAILED NonCompliant" in result.stdout
+    assert "999988887777" in result.stdout
