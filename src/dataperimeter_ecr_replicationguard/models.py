@@ -40,6 +40,7 @@ class TypeConfigurationModel(BaseModel):
     TrustedOrganizationalUnitPaths: Optional[str]
     TrustDeployingAccount: Optional[str]
     AllowedReplicationRegions: Optional[str]
+    Exemptions: Optional[str]
 
     @classmethod
     def _deserialize(
@@ -54,6 +55,7 @@ class TypeConfigurationModel(BaseModel):
             TrustedOrganizationalUnitPaths=json_data.get("TrustedOrganizationalUnitPaths"),
             TrustDeployingAccount=json_data.get("TrustDeployingAccount"),
             AllowedReplicationRegions=json_data.get("AllowedReplicationRegions"),
+            Exemptions=json_data.get("Exemptions"),
         )
 
 

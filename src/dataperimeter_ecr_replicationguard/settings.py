@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from .core.values import is_account_id, is_region
+from .exemptions import Exemption, ExemptionError, parse_exemptions
 
 _ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
 _OU_PATH = re.compile(r"o-[a-z0-9]{10,32}/r-[0-9a-z]{4,32}/(?:ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}/)*")
@@ -35,6 +36,7 @@ class Settings:
     trusted_ou_paths: frozenset[str] = frozenset()
     trust_deploying_account: bool = True
     allowed_replication_regions: frozenset[str] = frozenset()
+    exemptions: tuple[Exemption, ...] = ()
 
 
 def parse_settings(raw: Mapping[str, Any] | None) -> Settings:
@@ -119,5 +121,15 @@ _READERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
         _validated("a Region name", is_region),
     ),
 }
+
+
+def _exemptions(key: str, value: Any) -> tuple[Exemption, ...]:
+    try:
+        return parse_exemptions(value)
+    except ExemptionError as error:
+        raise ConfigurationError(error.problems) from None
+
+
+_READERS["Exemptions"] = ("exemptions", _exemptions)
 
 SETTING_NAMES = tuple(_READERS)

@@ -1,0 +1,63 @@
+"""The resources of a template: type, logical ID, properties, condition and line.
+
+A template has a ``Resources`` map. A fragment that is only a resource map (every value an
+object with a ``Type``), as documentation examples often are, is read the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+
+class NotATemplate(ValueError):
+    """The document is not a CloudFormation template (or a resource map)."""
+
+
+@dataclass(frozen=True)
+class TemplateResource:
+    logical_id: str
+    resource_type: str
+    properties: Any
+    condition: str | None
+    line: int | None
+
+
+def resource_map(template: Any) -> Mapping[str, Any]:
+    if not isinstance(template, Mapping):
+        raise NotATemplate("not a CloudFormation template (the document is not an object)")
+    resources = template.get("Resources")
+    if isinstance(resources, Mapping):
+        return resources
+    if resources is None and template and all(
+        isinstance(body, Mapping) and isinstance(body.get("Type"), str) for body in template.values()
+    ):
+        return template
+    raise NotATemplate("not a CloudFormation template (no Resources section)")
+
+
+def resources_of(template: Any) -> list[TemplateResource]:
+    found = []
+    for logical_id, body in resource_map(template).items():
+        if not isinstance(body, Mapping):
+            continue
+        condition = body.get("Condition")
+        found.append(
+            TemplateResource(
+                logical_id=str(logical_id),
+                resource_type=str(body.get("Type", "")),
+                properties=body.get("Properties", {}),
+                condition=condition if isinstance(condition, str) else None,
+                line=line_of(body),
+            )
+        )
+    return found
+
+
+def line_of(node: Any) -> int | None:
+    """1-based line of a parsed node: cfn-lint's nodes carry ``start_mark``, ours ``line``."""
+    mark = getattr(node, "start_mark", None)
+    if mark is not None and isinstance(getattr(mark, "line", None), int):
+        return mark.line + 1
+    line = getattr(node, "line", None)
+    return line if isinstance(line, int) else None
