@@ -1,6 +1,7 @@
 """``hook-handler``: run the hook the way CloudFormation does, from a terminal or CI.
 
 Commands:
+  scan [PATH ...]     evaluate templates offline with the hook's own checks (exit 0 clean, 1 findings, 2 usage)
   invoke EVENT.json   replay a hook invocation request through the real entrypoint
   demo                evaluate the shipped example requests (no AWS account needed)
 """
@@ -31,7 +32,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("demo", help="evaluate the shipped example requests through the real entrypoint")
 
+    from . import scan
+
+    scan.add_parser(commands)
+
     args = parser.parse_args(argv)
+    if args.command == "scan":
+        return scan.run(args)
     if args.command == "invoke":
         return _invoke(args)
     return _demo()
