@@ -122,6 +122,14 @@ def expired_exemptions(exemptions: Sequence[Exemption], today: datetime.date) ->
     return [e for e in exemptions if e.expired(today)]
 
 
+def stack_name_of(stack_id: object) -> str:
+    """``arn:aws:cloudformation:eu-west-1:111111111111:stack/NAME/uuid`` gives ``NAME``."""
+    parts = stack_id.split(":", 5) if isinstance(stack_id, str) else []
+    if len(parts) == 6 and parts[5].startswith("stack/"):
+        return parts[5].split("/")[1]
+    return ""
+
+
 def today_utc() -> datetime.date:
     return datetime.datetime.now(datetime.timezone.utc).date()
 

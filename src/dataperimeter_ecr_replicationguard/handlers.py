@@ -14,9 +14,6 @@ from cloudformation_cli_python_lib import (
     BaseHookHandlerRequest,
     HandlerErrorCode,
     Hook,
-    HookAnnotation,
-    HookAnnotationSeverityLevel,
-    HookAnnotationStatus,
     HookInvocationPoint,
     OperationStatus,
     ProgressEvent,
@@ -25,12 +22,15 @@ from cloudformation_cli_python_lib import (
 
 from . import TYPE_NAME
 from .core import evaluate, supported_types
-from .core.findings import Finding
+from .exemptions import judge, stack_name_of, today_utc
 from .invocation import invocation_of
 from .models import TypeConfigurationModel
-from .report import MESSAGE_LIMIT, error_code, summary
+from .report import MESSAGE_LIMIT
 from .settings import ConfigurationError, parse_settings
 from .trust_sources import resolve_trust
+from .verdict import progress_event
+
+STACK_TARGETS = ("STACK", "CHANGE_SET")
 
 LOG = logging.getLogger(__name__)
 
@@ -80,7 +80,8 @@ def guard(
 
 def _guard(session, request, type_configuration, target: str) -> ProgressEvent:
     context = request.hookContext
-    if context.targetName not in supported_types():
+    stack_target = _text(context.targetType) in STACK_TARGETS or _text(context.targetName) in STACK_TARGETS
+    if context.targetName not in supported_types() and not stack_target:
         return _failed(
             HandlerErrorCode.UnsupportedTarget,
             f"UnsupportedTarget: {target}: this hook checks {', '.join(supported_types())}",
@@ -94,6 +95,9 @@ def _guard(session, request, type_configuration, target: str) -> ProgressEvent:
             _cut(f"InvalidTypeConfiguration: the hook's type configuration does not validate: {error}"),
         )
 
+    if stack_target:
+        return _stack_target(session, context, settings)
+
     model = context.targetModel
     if not isinstance(model, dict) or not isinstance(model.get("resourceProperties"), dict):
         return _failed(
@@ -105,33 +109,25 @@ def _guard(session, request, type_configuration, target: str) -> ProgressEvent:
     invocation = invocation_of(context.awsAccountId, context.stackId)
     trust = resolve_trust(settings, invocation, session)
     findings = evaluate(context.targetName, _text(context.targetLogicalId), model["resourceProperties"], trust)
-    if not findings:
-        return ProgressEvent(
-            status=OperationStatus.SUCCESS,
-            message=f"{target} is inside the ECR data perimeter",
-            annotations=[
-                HookAnnotation(
-                    annotationName="ECR-PERIMETER",
-                    status=HookAnnotationStatus.PASSED,
-                    statusMessage=f"{target}: every destination and grant is trusted ({trust.describe()})",
-                )
-            ],
-        )
-    return ProgressEvent(
-        status=OperationStatus.FAILED,
-        errorCode=HandlerErrorCode[error_code(findings)],
-        message=summary(target, findings),
-        annotations=[_annotation(f) for f in findings],
+    judged = judge(
+        findings,
+        settings.exemptions,
+        stack_name=stack_name_of(context.stackId),
+        account_id=_text(context.awsAccountId),
+        today=today_utc(),
     )
+    return progress_event(target, judged, f"{target}: every destination and grant is trusted ({trust.describe()})")
 
 
-def _annotation(finding: Finding) -> HookAnnotation:
-    return HookAnnotation(
-        annotationName=finding.rule_id,
-        status=HookAnnotationStatus.FAILED,
-        statusMessage=_cut(f"{finding.logical_id} {finding.path or '/'}: {finding.message}"),
-        remediationMessage=_cut(finding.remediation),
-        severityLevel=HookAnnotationSeverityLevel[finding.severity.value],
+def _stack_target(session, context, settings) -> ProgressEvent:
+    """STACK and CHANGE_SET targets: the whole template (imported only for them)."""
+    from .stack_targets import evaluate_stack_target
+
+    target_type = _text(context.targetType) if _text(context.targetType) in STACK_TARGETS else _text(context.targetName)
+    invocation = invocation_of(context.awsAccountId, context.stackId)
+    trust = resolve_trust(settings, invocation, session)
+    return evaluate_stack_target(
+        target_type, _text(context.targetLogicalId), context.targetModel, settings, invocation, trust, today_utc()
     )
 
 

@@ -178,7 +178,7 @@ class Resolver:
         [(name, argument)] = value.items()
         handler = _HANDLERS.get(name)
         if handler is None:
-            raise _Unresolvable(f"{name} is not resolved from the template alone")
+            raise _Unresolvable(_UNKNOWN_REASONS.get(name, f"{name} is not resolved from the template alone"))
         return handler(self, argument)
 
     # -- Ref and parameters ----------------------------------------------------------------
@@ -222,7 +222,9 @@ class Resolver:
         elif self.context.use_parameter_defaults and "Default" in declaration:
             value = declaration["Default"]
         else:
-            raise _Unresolvable(f"parameter {name} has no value (give --parameter {name}=VALUE)")
+            if self.context.use_parameter_defaults:
+                raise _Unresolvable(f"parameter {name} has no value (give --parameter {name}=VALUE)")
+            raise _Unresolvable(f"parameter {name}: its value is not in the template")
         if isinstance(value, Mapping) or value is None:
             raise _Unresolvable(f"parameter {name} has no literal value")
         if kind.startswith("List<") or kind == "CommaDelimitedList":
@@ -359,6 +361,15 @@ _HANDLERS = {
     "Fn::If": Resolver._if,
     "Fn::ToJsonString": Resolver._to_json_string,
     "Fn::Length": Resolver._length,
+}
+
+
+_UNKNOWN_REASONS = {
+    "Fn::ImportValue": "Fn::ImportValue reads another stack's export, known only when the stack deploys",
+    "Fn::GetAtt": "Fn::GetAtt is a resource attribute, known only after the resource is created",
+    "Fn::GetAZs": "Fn::GetAZs depends on the deploying account",
+    "Fn::Transform": "Fn::Transform runs a macro when the stack deploys",
+    "Fn::KnownAfterApply": "the change set reports this value as known only after it executes",
 }
 
 
