@@ -16,6 +16,8 @@ class NotATemplate(ValueError):
 
 @dataclass(frozen=True)
 class TemplateResource:
+    """``line``: where the logical ID is written (1-based), when the parser knows it."""
+
     logical_id: str
     resource_type: str
     properties: Any
@@ -38,7 +40,9 @@ def resource_map(template: Any) -> Mapping[str, Any]:
 
 def resources_of(template: Any) -> list[TemplateResource]:
     found = []
-    for logical_id, body in resource_map(template).items():
+    resources = resource_map(template)
+    key_lines = getattr(resources, "key_lines", None) or {}
+    for logical_id, body in resources.items():
         if not isinstance(body, Mapping):
             continue
         condition = body.get("Condition")
@@ -48,7 +52,7 @@ def resources_of(template: Any) -> list[TemplateResource]:
                 resource_type=str(body.get("Type", "")),
                 properties=body.get("Properties", {}),
                 condition=condition if isinstance(condition, str) else None,
-                line=line_of(body),
+                line=line_of(logical_id) or key_lines.get(logical_id) or line_of(body),
             )
         )
     return found

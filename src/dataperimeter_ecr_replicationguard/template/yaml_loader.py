@@ -8,7 +8,7 @@ loader is PyYAML's ``SafeLoader`` plus what CloudFormation adds, and nothing els
   ``{"Fn::GetAtt": ["A", "B"]}``, ``!Sub``, ``!If``, ... and ``!Condition``);
 - no timestamps: ``Version: 2012-10-17`` stays the text ``"2012-10-17"``;
 - duplicate keys are an error (CloudFormation rejects them);
-- every mapping remembers its line (``.line``, 1-based) for messages.
+- every mapping remembers its line and its keys' lines (1-based) for messages.
 
 A test parses every template of ``tests/data/templates`` with both this loader and cfn-lint's
 and asserts the same result, so the hook and the CLI read a template the same way.
@@ -32,9 +32,10 @@ class TemplateSyntaxError(ValueError):
 
 
 class LineDict(dict):
-    """A mapping that knows the line it started on."""
+    """A mapping that knows the line it started on, and the line of each key."""
 
     line: int | None = None
+    key_lines: dict | None = None
 
 
 class _Loader(yaml.SafeLoader):
@@ -52,11 +53,13 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     loader.flatten_mapping(node)
     result = LineDict()
     result.line = node.start_mark.line + 1
+    result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in result:
             raise TemplateSyntaxError(f"line {key_node.start_mark.line + 1}: duplicate key {key!r}")
         result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
     return result
 
 
