@@ -108,6 +108,7 @@ def test_empty_target_model_fails_closed(invoke, target, model):
         ('{"Resources": ', "not valid JSON"),
         ("- just\n- a list\n", "not a CloudFormation template"),
         ("Resources:\n  A: {Type: AWS::SNS::Topic}\n  A: {Type: AWS::SNS::Topic}\n", "duplicate key"),
+        ("x: &a [1, 1]\ny: &b [*a, *a]\nResources: {}\n", "YAML aliases"),
     ],
 )
 def test_unreadable_templates_fail_closed(invoke, template, reason):

@@ -159,6 +159,8 @@ def _scan_file(report: ScanReport, path: str, explicit: bool, args, settings: Se
             raise UsageError(f"{path}: {error}") from None
         report.skipped.append((path, str(error)))
         return
+    except RecursionError:
+        raise UsageError(f"{path}: the template is nested too deeply to evaluate") from None
     entry = FileEntry(path)
     report.files.append(entry)
     for result in results:

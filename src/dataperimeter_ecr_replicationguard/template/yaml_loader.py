@@ -7,7 +7,7 @@ loader is PyYAML's ``SafeLoader`` plus what CloudFormation adds, and nothing els
 - short-form tags (``!Ref X`` is ``{"Ref": "X"}``, ``!GetAtt A.B`` is
   ``{"Fn::GetAtt": ["A", "B"]}``, ``!Sub``, ``!If``, ... and ``!Condition``);
 - no timestamps: ``Version: 2012-10-17`` stays the text ``"2012-10-17"``;
-- duplicate keys are an error (CloudFormation rejects them);
+- duplicate keys and aliases (``*name``) are errors (CloudFormation rejects both);
 - every mapping remembers its line and its keys' lines (1-based) for messages.
 
 A test parses every template of ``tests/data/templates`` with both this loader and cfn-lint's
@@ -39,7 +39,12 @@ class LineDict(dict):
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    def compose_node(self, parent, index):
+        # CloudFormation rejects YAML aliases; refusing them also rules out "billion laughs".
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise TemplateSyntaxError(f"line {mark.line + 1}: YAML aliases (*name) are not allowed in CloudFormation templates")
+        return super().compose_node(parent, index)
 
 
 # Drop the timestamp resolver: CloudFormation reads 2012-10-17 as text.
@@ -98,6 +103,8 @@ def load_template_text(text: str) -> Any:
             raise TemplateSyntaxError(f"the template is not valid JSON: {error}") from None
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except RecursionError:
+        raise TemplateSyntaxError("the template is nested too deeply") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
