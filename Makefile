@@ -23,10 +23,11 @@ test: setup
 validate: setup
 	$(BIN)/cfn validate
 
-# Regenerate models.py (and hook-role.yaml, docs/README.md) offline from target-schemas/.
+# Regenerate models.py, target_models/, hook-role.yaml and docs/README.md offline from
+# target-schemas/. Never run `cfn generate` in the tree itself: it deletes docs/ first.
 generate: setup
 	$(BIN)/python tools/sync_target_schemas.py
-	$(BIN)/cfn generate --local-only
+	$(BIN)/python tools/generate.py
 
 clean:
 	rm -rf build dist dataperimeter-ecr-replicationguard.zip .pytest_cache
