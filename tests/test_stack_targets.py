@@ -230,3 +230,28 @@ def test_hook_loader_reads_every_template_as_cfn_lint_does():
         assert _plain(load_template_text(template.read_text())) == _plain(decoded), template.name
         compared += 1
     assert compared >= 25
+
+
+@pytest.mark.parametrize("name, point, expected", [
+    ("inputs_1_pre_create.json", "CREATE_PRE_PROVISION", "SUCCESS"),
+    ("inputs_1_pre_update.json", "UPDATE_PRE_PROVISION", "SUCCESS"),
+    ("inputs_1_invalid.json", "CREATE_PRE_PROVISION", "FAILED"),
+])
+def test_contract_inputs_for_stack_targets(name, point, expected):
+    """The contract suite's inputs for STACK and CHANGE_SET give the verdicts it asserts, sent
+    as `cfn test` sends them (test_entrypoint, targetType RESOURCE, stackId a token)."""
+    from conftest import cfn_test_event
+    from dataperimeter_ecr_replicationguard.handlers import test_entrypoint
+
+    inputs = json.loads((ROOT / "inputs" / name).read_text())
+    targets = [t for t in ("STACK", "CHANGE_SET") if t in inputs]
+    assert "STACK" in targets
+    for target in targets:
+        event = cfn_test_event(target, {}, point=point)
+        event["request"]["hookContext"]["targetType"] = "RESOURCE"
+        event["request"]["hookContext"]["stackId"] = "4b90a7e4-b790-456b-a937-0cfdfa211dfe"
+        event["request"]["hookContext"]["targetModel"] = inputs[target]
+        response = test_entrypoint(event, None)
+        assert response["status"] == expected, (name, target, response.get("message"))
+        if expected == "FAILED":
+            assert response["message"] and response["errorCode"] == "NonCompliant"
