@@ -255,3 +255,23 @@ def test_contract_inputs_for_stack_targets(name, point, expected):
         assert response["status"] == expected, (name, target, response.get("message"))
         if expected == "FAILED":
             assert response["message"] and response["errorCode"] == "NonCompliant"
+
+
+def test_a_resource_behind_an_undecided_condition_is_left_to_the_resource_hook(invoke, tmp_path):
+    template = (
+        "Parameters:\n  Dr: {Type: String, Default: 'no'}\nConditions:\n  WantDr: !Equals [!Ref Dr, 'yes']\n"
+        + YAML_FOREIGN.split("AWSTemplateFormatVersion: \"2010-09-09\"\n")[1].replace(
+            "    Type: AWS::ECR::ReplicationConfiguration\n",
+            "    Type: AWS::ECR::ReplicationConfiguration\n    Condition: WantDr\n")
+    )
+    response = invoke(stack_event({"template": template}))
+    assert response["hookStatus"] == "SUCCESS"
+    assert "condition WantDr" in response["annotations"][0]["statusMessage"]
+    # the CLI decides the condition from the parameter's default, or is told the value
+    from scan_helpers import run_cli
+
+    path = tmp_path / "conditional.yaml"
+    path.write_text(template)
+    assert run_cli("scan", str(path), "--account", ACCOUNT, "--trusted-account-ids", "222222222222")[0] == 0
+    assert run_cli("scan", str(path), "--account", ACCOUNT, "--trusted-account-ids", "222222222222",
+                   "--parameter", "Dr=yes")[0] == 1

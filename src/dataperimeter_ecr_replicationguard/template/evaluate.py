@@ -41,10 +41,27 @@ def evaluate_template(template: Any, trust: Trust, context: Context) -> list[Res
     for resource in resources_of(template):
         if resource.resource_type not in checked:
             continue
-        if resource.condition and resolver.condition(resource.condition) is False:
+        decided = resolver.condition(resource.condition) if resource.condition else True
+        if decided is False:
             continue  # the condition is false: the resource is not created
-        results.append(evaluate_resource(resource, resolver, trust))
+        result = evaluate_resource(resource, resolver, trust)
+        if decided is None:
+            result = _conditional(result, resource.condition)
+        results.append(result)
     return results
+
+
+def _conditional(result: ResourceResult, condition: str) -> ResourceResult:
+    """A resource whose ``Condition`` the template does not decide may not exist: its findings
+    are unresolved (they fail the CLI unless ``--allow-unresolved``; the stack-level hook leaves
+    them to the RESOURCE target, which is only called for resources that are created)."""
+    why = f"the resource exists only if condition {condition} holds, which the template does not decide"
+    return dataclasses.replace(
+        result,
+        findings=tuple(
+            dataclasses.replace(f, category=Category.UNRESOLVED, message=f"{f.message} ({why})") for f in result.findings
+        ),
+    )
 
 
 def evaluate_resource(resource: TemplateResource, resolver: Resolver, trust: Trust) -> ResourceResult:
