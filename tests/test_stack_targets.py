@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import ACCOUNT, STACK_ID, hook_request
+from conftest import ACCOUNT, hook_request
 from scan_helpers import ROOT, TEMPLATES
 
 CONFIG = {"TrustedAccountIds": "222222222222"}

@@ -12,7 +12,6 @@ from ..core.findings import Category
 from .report import Record, ScanReport
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/dataperimeter/ecr-replicationguard"
 
 
 def render(report: ScanReport) -> str:
@@ -29,7 +28,6 @@ def render(report: ScanReport) -> str:
                         "name": "hook-handler",
                         "fullName": "DataPerimeter::ECR::ReplicationGuard hook-handler scan",
                         "version": __version__,
-                        "informationUri": INFORMATION_URI,
                         "rules": rules,
                     }
                 },
