@@ -137,6 +137,16 @@ def test_change_set_after_context_violation(invoke, camel):
     assert response["errorCode"] == "NonCompliant" and "999999999999" in response["message"]
 
 
+@pytest.mark.parametrize("wrapped", [True, False])
+def test_change_set_java_resource_properties(invoke, wrapped):
+    after = properties("999999999999")
+    entry = change(after, camel=False)
+    del entry["AfterContext"]
+    entry["ResourceProperties"] = json.dumps({"Properties": after} if wrapped else after)
+    response = invoke(stack_event({"Template": YAML_OWN, "ChangedResources": [entry]}, target="CHANGE_SET"))
+    assert response["errorCode"] == "NonCompliant" and "999999999999" in response["message"]
+
+
 def test_change_set_after_context_with_string_typed_values(invoke):
     after = properties("222222222222")
     after["ReplicationConfiguration"]["Rules"][0]["RepositoryFilters"] = [{"Filter": "prod", "FilterType": "PREFIX_MATCH"}]

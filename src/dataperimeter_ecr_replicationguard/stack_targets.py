@@ -145,7 +145,7 @@ def _after_properties(change: Mapping[str, Any], logical_id: str) -> Any:
             raise _Unreadable(f"{logical_id}: {key} is not JSON ({error})") from None
     if not isinstance(after, Mapping):
         raise _Unreadable(f"{logical_id}: {key} is not an object")
-    if key == "afterContext":
+    if key == "afterContext" or (set(after) == {"Properties"} and isinstance(after["Properties"], Mapping)):
         return after.get("Properties", {})
     return after
 
