@@ -39,7 +39,6 @@ from .template.evaluate import evaluate_resource
 from .template.yaml_loader import TemplateSyntaxError, load_template_text
 from .verdict import cut, progress_event
 
-STACK_TARGETS = ("STACK", "CHANGE_SET")
 KNOWN_AFTER_APPLY = "Fn::KnownAfterApply"  # marks a {{changeSet:...}} value: never trusted
 _DELETE_ACTIONS = {"delete", "remove"}
 
