@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo test generate validate clean
+.PHONY: setup demo test generate validate contract-test clean
 
 setup: $(VENV)/.installed
 
@@ -22,6 +22,10 @@ test: setup
 
 validate: setup
 	$(BIN)/cfn validate
+
+# The stock `cfn test` hook contract suite, offline (no Docker, no AWS): see tools/offline_cfn_test.py.
+contract-test: setup
+	$(BIN)/python tools/offline_cfn_test.py
 
 # Regenerate models.py, target_models/, hook-role.yaml and docs/README.md offline from
 # target-schemas/. Never run `cfn generate` in the tree itself: it deletes docs/ first.
