@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo test generate validate contract-test clean
+.PHONY: setup demo test generate validate contract-test package clean
 
 setup: $(VENV)/.installed
 
@@ -32,6 +32,10 @@ contract-test: setup
 generate: setup
 	$(BIN)/python tools/sync_target_schemas.py
 	$(BIN)/python tools/generate.py
+
+# The schema handler package (cfn submit --dry-run), reproducible, in dist/: prints its path and size.
+package: setup
+	$(BIN)/python tools/package.py
 
 clean:
 	rm -rf build dist dataperimeter-ecr-replicationguard.zip .pytest_cache

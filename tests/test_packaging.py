@@ -1,0 +1,95 @@
+"""The schema handler package `make package` builds is complete, clean and reproducible.
+
+The package is built once per session (a `cfn submit --dry-run` with a pip install, ~6 s)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pathlib
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from conftest import hook_request, replication
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import package as packaging  # noqa: E402
+
+TYPE = "AWS::ECR::ReplicationConfiguration"
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> pathlib.Path:
+    return packaging.package(tmp_path_factory.mktemp("package-a"))
+
+
+@pytest.fixture(scope="session")
+def provider_dir(built, tmp_path_factory) -> pathlib.Path:
+    target = tmp_path_factory.mktemp("resource-provider")
+    with zipfile.ZipFile(built) as outer:
+        (target / "ResourceProvider.zip").write_bytes(outer.read("ResourceProvider.zip"))
+    with zipfile.ZipFile(target / "ResourceProvider.zip") as inner:
+        inner.extractall(target / "code")
+    return target / "code"
+
+
+def test_named_with_the_version(built):
+    assert built.name == f"dataperimeter-ecr-replicationguard-{packaging.version()}.zip"
+
+
+def test_outer_package_holds_what_register_type_reads(built):
+    names = set(zipfile.ZipFile(built).namelist())
+    assert {"schema.json", "configuration-schema.json", ".rpdk-config", "ResourceProvider.zip"} <= names
+    schema = json.loads(zipfile.ZipFile(built).read("schema.json"))
+    assert schema == json.loads((ROOT / "schema.json").read_text())
+
+
+def test_handler_package_has_code_and_dependencies_and_nothing_else(built):
+    inner = zipfile.ZipFile(zipfile.ZipFile(built).open("ResourceProvider.zip"))
+    names = inner.namelist()
+    assert "dataperimeter_ecr_replicationguard/handlers.py" in names
+    assert "dataperimeter_ecr_replicationguard/core/replication.py" in names
+    assert "dataperimeter_ecr_replicationguard/models.py" in names
+    assert any(n.startswith("cloudformation_cli_python_lib/") for n in names)
+    assert any(n.startswith("yaml/") for n in names)
+    for name in names:
+        assert "__pycache__" not in name and not name.endswith((".pyc", ".pyo")), name
+        assert not name.startswith(("tests/", ".venv/", "bench/", "docs/")), name
+        if name.startswith("dataperimeter_ecr_replicationguard/"):
+            assert not name.rsplit("/", 1)[-1].startswith("test_"), name
+
+
+def test_build_is_reproducible(built, tmp_path):
+    again = packaging.package(tmp_path)
+    assert hashlib.sha256(again.read_bytes()).hexdigest() == hashlib.sha256(built.read_bytes()).hexdigest()
+
+
+def test_the_unzipped_handler_package_runs_the_hook_alone(provider_dir, tmp_path):
+    """A fresh, isolated interpreter (no site-packages, no project src) with only the unzipped
+    ResourceProvider.zip on sys.path answers real requests through handlers.hook."""
+    config = {"TrustedAccountIds": "222222222222"}
+    events = tmp_path / "events.json"
+    events.write_text(json.dumps([
+        hook_request(TYPE, replication(("us-east-1", "999999999999")), config=config),
+        hook_request(TYPE, replication(("eu-west-1", "222222222222")), config=config),
+    ]))
+    script = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(provider_dir)!r})\n"
+        "from dataperimeter_ecr_replicationguard.handlers import hook\n"
+        "import dataperimeter_ecr_replicationguard as package\n"
+        f"assert package.__file__.startswith({str(provider_dir)!r}), package.__file__\n"
+        f"events = json.load(open({str(events)!r}))\n"
+        "print(json.dumps([hook(e, None) for e in events]))\n"
+    )
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True, timeout=120,
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    foreign, trusted = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (foreign["hookStatus"], foreign["errorCode"]) == ("FAILED", "NonCompliant")
+    assert "999999999999" in foreign["message"]
+    assert trusted["hookStatus"] == "SUCCESS"

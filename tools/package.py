@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""`make package`: the schema handler package `cfn submit --dry-run` builds, reproducibly.
+
+The build runs in a scratch copy of the project (so build/ and the zip never land in the tree),
+with this environment's `pip` first on PATH (the cfn python plugin runs whichever `pip` it finds,
+and the wheels it installs must match the Lambda runtime: build with Python 3.11 on Linux x86_64).
+The zip and the ResourceProvider.zip inside it are then rewritten with sorted entries, fixed
+timestamps and no byte-code caches, so the same inputs give the same bytes.
+
+    python tools/package.py [--out dist/]     # prints the package's path and size
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NAME = "dataperimeter-ecr-replicationguard"
+PACKAGE = "src/dataperimeter_ecr_replicationguard"
+COPIED = (".rpdk-config", "requirements.txt", "template.yml", "target-schemas", "target-info.json", "inputs")
+EPOCH = (1980, 1, 1, 0, 0, 0)
+CACHES = re.compile(r"(^|/)__pycache__(/|$)|\.py[co]$")
+
+
+def version() -> str:
+    text = (ROOT / PACKAGE / "__init__.py").read_text(encoding="utf-8")
+    return re.search(r'^__version__ = "([^"]+)"', text, re.M).group(1)
+
+
+def build(scratch: pathlib.Path) -> pathlib.Path:
+    """Run `cfn submit --dry-run` in ``scratch``; return the zip it wrote."""
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, scratch / name)
+        elif source.exists():
+            shutil.copy2(source, scratch / name)
+    shutil.copy2(ROOT / "schema.json", scratch / f"{NAME}.json")
+    shutil.copytree(ROOT / PACKAGE, scratch / PACKAGE, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    bin_dir = pathlib.Path(sys.executable).parent
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", AWS_DEFAULT_REGION="us-east-1",
+               PIP_DISABLE_PIP_VERSION_CHECK="1")
+    subprocess.run([str(bin_dir / "cfn"), "submit", "--dry-run", "--no-docker"], cwd=scratch, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    return scratch / f"{NAME}.zip"
+
+
+def normalised(data: bytes) -> bytes:
+    """The zip's entries, sorted, dated 1980-01-01, without byte-code caches; nested zips too."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in sorted(source.namelist()):
+            if name.endswith("/") or CACHES.search(name):
+                continue
+            content = source.read(name)
+            if name.endswith(".zip"):
+                content = normalised(content)
+            info = zipfile.ZipInfo(name, date_time=EPOCH)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(info, content)
+    return out.getvalue()
+
+
+def package(out_dir: pathlib.Path) -> pathlib.Path:
+    with tempfile.TemporaryDirectory() as tmp:
+        built = build(pathlib.Path(tmp))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        target = out_dir / f"{NAME}-{version()}.zip"
+        target.write_bytes(normalised(built.read_bytes()))
+    return target
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=pathlib.Path, default=ROOT / "dist")
+    target = package(parser.parse_args(argv).out)
+    print(f"{target} {target.stat().st_size / 1e6:.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
