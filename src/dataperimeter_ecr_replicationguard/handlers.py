@@ -14,6 +14,9 @@ from cloudformation_cli_python_lib import (
     BaseHookHandlerRequest,
     HandlerErrorCode,
     Hook,
+    HookAnnotation,
+    HookAnnotationSeverityLevel,
+    HookAnnotationStatus,
     HookInvocationPoint,
     OperationStatus,
     ProgressEvent,
@@ -27,12 +30,20 @@ from .invocation import invocation_of
 from .models import TypeConfigurationModel
 from .report import MESSAGE_LIMIT
 from .settings import ConfigurationError, parse_settings
-from .trust_sources import resolve_trust
+from .trust_sources import TrustUnavailable, resolve_trust
 from .verdict import progress_event
 
 STACK_TARGETS = ("STACK", "CHANGE_SET")
 
 LOG = logging.getLogger(__name__)
+
+_TRUST_ERRORS = {
+    "AccessDeniedException": HandlerErrorCode.AccessDenied,
+    "AccessDenied": HandlerErrorCode.AccessDenied,
+    "NoCredentials": HandlerErrorCode.InvalidCredentials,
+    "OrganizationMismatch": HandlerErrorCode.InvalidTypeConfiguration,
+    "AWSOrganizationsNotInUseException": HandlerErrorCode.InvalidTypeConfiguration,
+}
 
 hook = Hook(TYPE_NAME, TypeConfigurationModel)
 test_entrypoint = hook.test_entrypoint
@@ -69,6 +80,9 @@ def guard(
     target = f"{_text(context.targetLogicalId) or '?'} ({_text(context.targetName) or '?'})"
     try:
         return _guard(session, request, type_configuration, target)
+    except TrustUnavailable as error:
+        code = _TRUST_ERRORS.get(error.code, HandlerErrorCode.Throttling if error.throttled else HandlerErrorCode.InternalFailure)
+        return _failed(code, f"{code.value}: {target}: {error}; the hook fails closed.")
     except Exception as error:  # noqa: BLE001 - fail closed, never an unhandled exception
         LOG.exception("hook failed on %s", target)
         return _failed(
@@ -95,8 +109,9 @@ def _guard(session, request, type_configuration, target: str) -> ProgressEvent:
             _cut(f"InvalidTypeConfiguration: the hook's type configuration does not validate: {error}"),
         )
 
+    invocation = invocation_of(context.awsAccountId, context.stackId)
     if stack_target:
-        return _stack_target(session, context, settings)
+        return _stack_target(session, context, settings, invocation)
 
     model = context.targetModel
     if not isinstance(model, dict) or not isinstance(model.get("resourceProperties"), dict):
@@ -106,7 +121,6 @@ def _guard(session, request, type_configuration, target: str) -> ProgressEvent:
             "so the resource cannot be checked",
         )
 
-    invocation = invocation_of(context.awsAccountId, context.stackId)
     trust = resolve_trust(settings, invocation, session)
     findings = evaluate(context.targetName, _text(context.targetLogicalId), model["resourceProperties"], trust)
     judged = judge(
@@ -116,19 +130,36 @@ def _guard(session, request, type_configuration, target: str) -> ProgressEvent:
         account_id=_text(context.awsAccountId),
         today=today_utc(),
     )
-    return progress_event(target, judged, f"{target}: every destination and grant is trusted ({trust.describe()})")
+    event = progress_event(target, judged, f"{target}: every destination and grant is trusted ({trust.describe()})")
+    return with_trust_notes(event, trust)
 
 
-def _stack_target(session, context, settings) -> ProgressEvent:
+def _stack_target(session, context, settings, invocation) -> ProgressEvent:
     """STACK and CHANGE_SET targets: the whole template (imported only for them)."""
     from .stack_targets import evaluate_stack_target
 
     target_type = _text(context.targetType) if _text(context.targetType) in STACK_TARGETS else _text(context.targetName)
-    invocation = invocation_of(context.awsAccountId, context.stackId)
     trust = resolve_trust(settings, invocation, session)
-    return evaluate_stack_target(
+    event = evaluate_stack_target(
         target_type, _text(context.targetLogicalId), context.targetModel, settings, invocation, trust, today_utc()
     )
+    return with_trust_notes(event, trust)
+
+
+def with_trust_notes(event: ProgressEvent, trust) -> ProgressEvent:
+    """Say in the annotations when the verdict rests on a stale organization membership."""
+    if trust.notes:
+        event.annotations = list(event.annotations or []) + [
+            HookAnnotation(
+                annotationName="ECR-PERIMETER-STALE-TRUST",
+                status=HookAnnotationStatus.SKIPPED,
+                statusMessage=_cut(note),
+                remediationMessage="Check that the hook can call AWS Organizations (docs/organizations.md)",
+                severityLevel=HookAnnotationSeverityLevel.MEDIUM,
+            )
+            for note in trust.notes
+        ]
+    return event
 
 
 def _failed(code: HandlerErrorCode, message: str) -> ProgressEvent:

@@ -41,6 +41,9 @@ class TypeConfigurationModel(BaseModel):
     TrustDeployingAccount: Optional[str]
     AllowedReplicationRegions: Optional[str]
     Exemptions: Optional[str]
+    AccountSource: Optional[str]
+    OrganizationsRoleArn: Optional[str]
+    CacheTtlSeconds: Optional[str]
 
     @classmethod
     def _deserialize(
@@ -56,6 +59,9 @@ class TypeConfigurationModel(BaseModel):
             TrustDeployingAccount=json_data.get("TrustDeployingAccount"),
             AllowedReplicationRegions=json_data.get("AllowedReplicationRegions"),
             Exemptions=json_data.get("Exemptions"),
+            AccountSource=json_data.get("AccountSource"),
+            OrganizationsRoleArn=json_data.get("OrganizationsRoleArn"),
+            CacheTtlSeconds=json_data.get("CacheTtlSeconds"),
         )
 
 

@@ -37,6 +37,9 @@ class Settings:
     trust_deploying_account: bool = True
     allowed_replication_regions: frozenset[str] = frozenset()
     exemptions: tuple[Exemption, ...] = ()
+    account_source: str = "Static"
+    organizations_role_arn: str = ""
+    cache_ttl_seconds: int = 300
 
 
 def parse_settings(raw: Mapping[str, Any] | None) -> Settings:
@@ -131,5 +134,33 @@ def _exemptions(key: str, value: Any) -> tuple[Exemption, ...]:
 
 
 _READERS["Exemptions"] = ("exemptions", _exemptions)
+
+ACCOUNT_SOURCES = ("Static", "Organizations")
+_ROLE_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}")
+MAX_CACHE_TTL_SECONDS = 86_400
+
+
+def _account_source(key: str, value: Any) -> str:
+    if value in ACCOUNT_SOURCES:
+        return value
+    raise ConfigurationError([f"{key}: expected one of {', '.join(ACCOUNT_SOURCES)}, got {value!r}"])
+
+
+def _role_arn(key: str, value: Any) -> str:
+    if isinstance(value, str) and (value == "" or _ROLE_ARN.fullmatch(value)):
+        return value
+    raise ConfigurationError([f"{key}: {value!r} is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)"])
+
+
+def _ttl(key: str, value: Any) -> int:
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if re.fullmatch(r"[0-9]{1,6}", text) and int(text) <= MAX_CACHE_TTL_SECONDS:
+        return int(text)
+    raise ConfigurationError([f"{key}: expected a whole number of seconds from 0 to {MAX_CACHE_TTL_SECONDS}, got {value!r}"])
+
+
+_READERS["AccountSource"] = ("account_source", _account_source)
+_READERS["OrganizationsRoleArn"] = ("organizations_role_arn", _role_arn)
+_READERS["CacheTtlSeconds"] = ("cache_ttl_seconds", _ttl)
 
 SETTING_NAMES = tuple(_READERS)

@@ -1,0 +1,154 @@
+"""Trusted accounts from AWS Organizations (``AccountSource`` ``Organizations``).
+
+The trusted accounts are the ``ACTIVE`` accounts (the ``State`` field; ``Status`` is retired) of
+each trusted organization, and the ``ACTIVE`` accounts anywhere beneath each trusted OU path.
+``ListAccounts`` and the OU walk work only from the management account or a delegated
+administrator: a member account's hook names ``OrganizationsRoleArn``, a read-only role there.
+
+Every call runs against one deadline (:data:`BUDGET_SECONDS`, well under the hook's 30 s):
+throttling is retried with exponential backoff while time is left, then given up. Failures are
+:class:`OrganizationsError`, saying what was called, what came back and what to configure.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+BUDGET_SECONDS = 20.0
+PAGE_SIZE = 20  # the most Organizations returns per page
+THROTTLING = frozenset({"TooManyRequestsException", "ThrottlingException", "Throttling", "RequestLimitExceeded"})
+SESSION_NAME = "ecr-perimeter-guard"
+
+ACTIONS = (
+    "organizations:DescribeOrganization",
+    "organizations:ListAccounts",
+    "organizations:ListAccountsForParent",
+    "organizations:ListOrganizationalUnitsForParent",
+)
+
+_ADVICE = {
+    "AccessDeniedException": (
+        "ListAccounts and the OU walk work only from the management account or a delegated administrator: "
+        "set OrganizationsRoleArn to the read-only role deployed by deploy/organizations-read-role.yaml"
+    ),
+    "AccessDenied": (
+        "the hook's execution role may not assume OrganizationsRoleArn: check the role's trust policy "
+        "(deploy/organizations-read-role.yaml) and sts:AssumeRole in the execution role"
+    ),
+    "AWSOrganizationsNotInUseException": (
+        "the account the hook reads from is not in an organization: use AccountSource Static, or point "
+        "OrganizationsRoleArn at a role in your organization's management account"
+    ),
+}
+
+
+class OrganizationsError(Exception):
+    """The trusted set could not be read. ``code`` is the AWS error code (or a short reason)."""
+
+    def __init__(self, api: str, code: str, detail: str, advice: str = ""):
+        self.api, self.code, self.detail = api, code, detail
+        self.advice = advice or _ADVICE.get(code, "")
+        text = f"{api} failed with {code}: {detail}"
+        super().__init__(f"{text}. {self.advice}" if self.advice else text)
+
+    @property
+    def throttled(self) -> bool:
+        return self.code in THROTTLING or self.code == "BudgetExhausted"
+
+
+@dataclass
+class Deadline:
+    """The time left for one resolution, on a monotonic clock."""
+
+    seconds: float = BUDGET_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self) -> None:
+        self.ends = self.clock() + self.seconds
+
+    def left(self) -> float:
+        return self.ends - self.clock()
+
+
+def organization_accounts(
+    client: Any, org_ids: frozenset[str], ou_paths: frozenset[str], deadline: Deadline
+) -> frozenset[str]:
+    """ACTIVE accounts of the trusted organizations and beneath the trusted OU paths."""
+    seen = _call(client, "DescribeOrganization", deadline)["Organization"]["Id"]
+    wanted = set(org_ids) | {path.split("/", 1)[0] for path in ou_paths}
+    others = sorted(wanted - {seen})
+    if others:
+        raise OrganizationsError(
+            "DescribeOrganization", "OrganizationMismatch",
+            f"the role reads organization {seen}, but the configuration trusts {', '.join(others)}",
+            "one role reads one organization: trust only the organization OrganizationsRoleArn belongs to "
+            "(list other organizations' accounts in TrustedAccountIds)",
+        )
+    accounts: set[str] = set()
+    if org_ids:
+        accounts |= _active(_pages(client, "ListAccounts", deadline))
+    for path in sorted(ou_paths):
+        accounts |= _accounts_beneath(client, path.rstrip("/").rsplit("/", 1)[-1], deadline)
+    return frozenset(accounts)
+
+
+def _accounts_beneath(client: Any, parent: str, deadline: Deadline) -> set[str]:
+    accounts: set[str] = set()
+    pending = [parent]
+    while pending:
+        current = pending.pop()
+        accounts |= _active(_pages(client, "ListAccountsForParent", deadline, ParentId=current))
+        pending += [
+            ou["Id"]
+            for page in _pages(client, "ListOrganizationalUnitsForParent", deadline, ParentId=current)
+            for ou in page.get("OrganizationalUnits", [])
+        ]
+    return accounts
+
+
+def _active(pages: Iterator[dict]) -> set[str]:
+    return {a["Id"] for page in pages for a in page.get("Accounts", []) if a.get("State") == "ACTIVE"}
+
+
+def _pages(client: Any, api: str, deadline: Deadline, **params: Any) -> Iterator[dict]:
+    """Every page, following NextToken until it is absent: pages may be empty before the end."""
+    token = None
+    while True:
+        page = _call(client, api, deadline, MaxResults=PAGE_SIZE, **params, **({"NextToken": token} if token else {}))
+        yield page
+        token = page.get("NextToken")
+        if not token:
+            return
+
+
+def _call(client: Any, api: str, deadline: Deadline, **params: Any) -> dict:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    method = getattr(client, _snake(api))
+    attempt = 0
+    while True:
+        if deadline.left() <= 0:
+            raise OrganizationsError(api, "BudgetExhausted",
+                                     f"no time left in the {BUDGET_SECONDS:.0f} s budget for Organizations reads")
+        try:
+            return method(**params)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "ClientError")
+            message = error.response.get("Error", {}).get("Message", "")
+            if code in THROTTLING:
+                pause = min(0.1 * 2**attempt, 2.0) * (0.5 + random.random() / 2)
+                if deadline.left() > pause:
+                    deadline.sleep(pause)
+                    attempt += 1
+                    continue
+            raise OrganizationsError(api, code, message or "no message") from None
+        except BotoCoreError as error:
+            raise OrganizationsError(api, type(error).__name__, str(error)) from None
+
+
+def _snake(api: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in api).lstrip("_")
