@@ -197,3 +197,26 @@ def test_pre_commit_hook_definition():
     pattern = re.compile(hook["files"])
     assert pattern.search("infra/ecr.yaml") and pattern.search("stack.template") and pattern.search("a/b.json")
     assert not pattern.search("README.md")
+
+
+def test_organizations_account_source_uses_your_credentials(template, tmp_path, monkeypatch):
+    """AccountSource Organizations means in the CLI what it means in the hook: the trusted set is
+    read from AWS Organizations (here moto), with the caller's credentials."""
+    import boto3
+    from moto import mock_aws
+
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        orgs = boto3.client("organizations", region_name="us-east-1")
+        org_id = orgs.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+        member = orgs.create_account(Email="dr@example.com", AccountName="dr")["CreateAccountStatus"]["AccountId"]
+        config = tmp_path / "org.json"
+        config.write_text(json.dumps({"AccountSource": "Organizations", "TrustedOrganizationIds": org_id}))
+        base = ("scan", str(template), "--config", str(config), "--format", "json")
+        code, out, err = run_cli(*base, "--parameter", f"Dest={member}")
+        assert code == 0, err
+        code, out, err = run_cli(*base)  # 999999999999 is not in the organization
+        assert code == 1 and findings(out)[0]["subject"] == "999999999999"

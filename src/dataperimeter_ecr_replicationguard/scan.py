@@ -140,7 +140,7 @@ def _scan_file(report: ScanReport, path: str, explicit: bool, args, settings: Se
     region = args.region
     invocation = invocation_of(account, "", region or "us-east-1")
     try:
-        trust = resolve_trust(settings, invocation, None)
+        trust = resolve_trust(settings, invocation, _session(settings, region))
     except Exception as error:  # noqa: BLE001 - one line, exit 2
         raise UsageError(f"cannot build the trusted set: {error}") from None
     stack_name = args.stack_name or _stem(path)
@@ -168,6 +168,17 @@ def _scan_file(report: ScanReport, path: str, explicit: bool, args, settings: Se
         findings = [_shown(f, account) for f in result.findings] if not args.account else list(result.findings)
         for judged in judge(findings, settings.exemptions, stack_name=stack_name, account_id=args.account or "", today=today):
             report.records.append(Record(path, result.line, judged, is_failing(judged, args.allow_unresolved)))
+
+
+def _session(settings: Settings, region: str | None) -> Any:
+    """Your AWS credentials (the default boto3 chain), only when the configuration reads the
+    trusted set from AWS Organizations (``AccountSource`` ``Organizations``), as the hook does
+    with its execution role; otherwise no AWS call is made."""
+    if getattr(settings, "account_source", "Static") != "Organizations":
+        return None
+    import boto3
+
+    return boto3.session.Session(region_name=region or "us-east-1")
 
 
 def _shown(finding: Finding, placeholder: str) -> Finding:
