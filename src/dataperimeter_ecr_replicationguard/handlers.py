@@ -25,6 +25,7 @@ from cloudformation_cli_python_lib import (
 
 from . import TYPE_NAME
 from .core import evaluate, supported_types
+from .core.values import mentioned_account_ids
 from .exemptions import judge, stack_name_of, today_utc
 from .invocation import invocation_of
 from .models import TypeConfigurationModel
@@ -121,7 +122,7 @@ def _guard(session, request, type_configuration, target: str) -> ProgressEvent:
             "so the resource cannot be checked",
         )
 
-    trust = resolve_trust(settings, invocation, session)
+    trust = resolve_trust(settings, invocation, session, mentioned_account_ids(model["resourceProperties"]))
     findings = evaluate(context.targetName, _text(context.targetLogicalId), model["resourceProperties"], trust)
     judged = judge(
         findings,
@@ -139,7 +140,7 @@ def _stack_target(session, context, settings, invocation) -> ProgressEvent:
     from .stack_targets import evaluate_stack_target
 
     target_type = _text(context.targetType) if _text(context.targetType) in STACK_TARGETS else _text(context.targetName)
-    trust = resolve_trust(settings, invocation, session)
+    trust = resolve_trust(settings, invocation, session, mentioned_account_ids(context.targetModel))
     event = evaluate_stack_target(
         target_type, _text(context.targetLogicalId), context.targetModel, settings, invocation, trust, today_utc()
     )

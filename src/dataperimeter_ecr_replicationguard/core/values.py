@@ -57,3 +57,26 @@ def _type_name(value: Any) -> str:
 def type_name(value: Any) -> str:
     """``"a list"``, ``"an object"``, ``"null"``, ``"a string"``... for messages about wrong types."""
     return "a string" if isinstance(value, str) else _type_name(value)
+
+
+_MENTIONED_ACCOUNT = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+
+
+def mentioned_account_ids(value: Any) -> frozenset[str]:
+    """Every 12-digit run anywhere in a value (keys, strings, JSON text inside strings): the
+    accounts a resource can name. Used to look up membership for these accounts only; an
+    account this misses is simply not trusted, so it can only make the verdict stricter."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.update(_MENTIONED_ACCOUNT.findall(item))
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            found.update(_MENTIONED_ACCOUNT.findall(str(item)))
+    return frozenset(found)

@@ -4,7 +4,7 @@ into one immutable :class:`~dataperimeter_ecr_replicationguard.core.trust.Trust`
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Iterable
 
 from ..core.trust import Trust
 from ..invocation import Invocation
@@ -22,9 +22,13 @@ class TrustUnavailable(Exception):
         self.throttled = throttled
 
 
-def resolve_trust(settings: Settings, invocation: Invocation, session: Any = None) -> Trust:
+def resolve_trust(
+    settings: Settings, invocation: Invocation, session: Any = None, candidates: Iterable[str] = ()
+) -> Trust:
     """The trusted set for one invocation. ``session`` is the hook's ``SessionProxy`` (or a
-    boto3 session) for sources that call AWS; the static source ignores it.
+    boto3 session) for sources that call AWS; the static source ignores it. ``candidates`` are
+    the accounts the evaluated resource names (``core.values.mentioned_account_ids``): when an
+    organization is too large to list within the hook's time, only they are looked up.
 
     Raises :class:`TrustUnavailable` when Organizations cannot be read and no usable cached
     membership exists. A stale membership in use is named in ``Trust.notes``.
@@ -37,7 +41,7 @@ def resolve_trust(settings: Settings, invocation: Invocation, session: Any = Non
     from .organizations import OrganizationsError
 
     try:
-        found = membership(settings, invocation, session)
+        found = membership(settings, invocation, session, candidates)
     except OrganizationsError as error:
         raise TrustUnavailable(f"the trusted set could not be read from AWS Organizations: {error}",
                                error.code, error.throttled) from None

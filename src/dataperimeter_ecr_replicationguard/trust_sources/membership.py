@@ -1,7 +1,18 @@
 """Organization membership, cached in the execution environment.
 
-A Lambda execution environment answers many invocations: the membership read from
-Organizations is kept for ``CacheTtlSeconds``, so warm invocations within it make no API call.
+A Lambda execution environment answers many invocations: what was read from Organizations is
+kept for ``CacheTtlSeconds``, so warm invocations within it make no API call.
+
+Two ways to read it, both inside one :class:`Deadline` well under the hook's 30 s:
+
+- the whole listing (ListAccounts, or the OU walk), tried first within
+  :data:`LISTING_SECONDS`: one call per 20 accounts, so it suits organizations of a few
+  thousand accounts;
+- when the listing does not finish in time (10,000 accounts need 500 pages), only the accounts
+  the resource names are looked up (DescribeAccount, and ListParents for OU paths), each answer
+  cached. An account the hook does not look up is never trusted, so this can only refuse more,
+  never let more in. The organization is remembered as too large to list, for this environment.
+
 When a refresh fails, a cached membership is still used for at most :data:`STALE_GRACE_SECONDS`
 past its TTL (the response says so in an annotation); after that, or with nothing cached, the
 invocation fails closed.
@@ -12,13 +23,22 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from ..invocation import Invocation
 from ..settings import Settings
-from .organizations import SESSION_NAME, Deadline, OrganizationsError, _call, organization_accounts
+from .organizations import (
+    SESSION_NAME,
+    Deadline,
+    OrganizationsError,
+    _call,
+    confirm_organization,
+    organization_accounts,
+    trusted_member,
+)
 
 STALE_GRACE_SECONDS = 3600
+LISTING_SECONDS = 8.0
 
 
 @dataclass(frozen=True)
@@ -28,46 +48,99 @@ class Membership:
     stale_reason: str = ""
 
 
-_CACHE: dict[tuple, Membership] = {}
+_LISTINGS: dict[tuple, Membership] = {}  # key -> the whole membership
+_MEMBERS: dict[tuple, tuple[bool, float]] = {}  # (key, account) -> (trusted, read at)
+_TOO_LARGE: set[tuple] = set()
 _LOCK = threading.Lock()
+clock: Callable[[], float] = time.time  # wall clock: cache ages survive across invocations
 
 
 def clear_cache() -> None:
     with _LOCK:
-        _CACHE.clear()
+        _LISTINGS.clear()
+        _MEMBERS.clear()
+        _TOO_LARGE.clear()
 
 
 def membership(
     settings: Settings,
     invocation: Invocation,
     session: Any,
-    *,
-    now: Callable[[], float] = time.time,
-    deadline: Deadline | None = None,
+    candidates: Iterable[str] = (),
 ) -> Membership:
-    """The ACTIVE accounts of the trusted organizations and OUs, from the cache when fresh."""
+    """The trusted members among the organizations and OUs: the whole membership when it could
+    be listed, else those of ``candidates`` (the accounts the resource names) that are members."""
     key = (settings.trusted_organization_ids, settings.trusted_ou_paths, settings.organizations_role_arn,
            invocation.account_id, invocation.partition)
+    ttl = settings.cache_ttl_seconds
+    started = clock()
     with _LOCK:
-        cached = _CACHE.get(key)
-    started = now()
-    if cached and started - cached.fetched_at < settings.cache_ttl_seconds:
-        return cached
+        listed = _LISTINGS.get(key)
+        too_large = key in _TOO_LARGE
+    if listed and started - listed.fetched_at < ttl:
+        return listed
+    wanted = sorted(set(candidates))
+    if too_large and all(_fresh(key, a, started, ttl) for a in wanted):
+        return _from_members(key, wanted, started)
+    deadline = Deadline()
     try:
-        deadline = deadline or Deadline()
         client = organizations_client(session, settings.organizations_role_arn, invocation.region, deadline)
-        accounts = organization_accounts(client, settings.trusted_organization_ids, settings.trusted_ou_paths, deadline)
+        if not too_large:
+            listing = Deadline(min(LISTING_SECONDS, deadline.left()), clock=deadline.clock, sleep=deadline.sleep)
+            try:
+                accounts = organization_accounts(
+                    client, settings.trusted_organization_ids, settings.trusted_ou_paths, listing)
+            except OrganizationsError as error:
+                if error.code != "BudgetExhausted" or deadline.left() <= 0:
+                    raise
+                with _LOCK:
+                    _TOO_LARGE.add(key)
+            else:
+                fresh = Membership(accounts, started)
+                with _LOCK:
+                    _LISTINGS[key] = fresh
+                return fresh
+        org_id = confirm_organization(client, settings.trusted_organization_ids, settings.trusted_ou_paths, deadline)
+        for account in wanted:
+            if not _fresh(key, account, started, ttl):
+                member = trusted_member(client, account, org_id, settings.trusted_organization_ids,
+                                        settings.trusted_ou_paths, deadline)
+                with _LOCK:
+                    _MEMBERS[(key, account)] = (member, started)
+        return _from_members(key, wanted, started)
     except OrganizationsError as error:
-        age = started - cached.fetched_at if cached else None
-        if cached and age < settings.cache_ttl_seconds + STALE_GRACE_SECONDS:
-            return Membership(cached.accounts, cached.fetched_at,
-                              f"the organization membership could not be refreshed ({error.api}: {error.code}); "
-                              f"using the one read {int(age)} s ago")
-        raise
-    fresh = Membership(accounts, started)
+        stale = _stale(key, wanted, listed, started, ttl)
+        if stale is None:
+            raise
+        age = started - stale.fetched_at
+        return Membership(stale.accounts, stale.fetched_at,
+                          f"the organization membership could not be refreshed ({error.api}: {error.code}); "
+                          f"using what was read {int(age)} s ago")
+
+
+def _fresh(key: tuple, account: str, at: float, ttl: int) -> bool:
     with _LOCK:
-        _CACHE[key] = fresh
-    return fresh
+        known = _MEMBERS.get((key, account))
+    return known is not None and at - known[1] < ttl
+
+
+def _from_members(key: tuple, wanted: list[str], at: float) -> Membership:
+    with _LOCK:
+        answers = [(a, _MEMBERS[(key, a)]) for a in wanted]
+    oldest = min((read for _, (_, read) in answers), default=at)
+    return Membership(frozenset(a for a, (member, _) in answers if member), oldest)
+
+
+def _stale(key: tuple, wanted: list[str], listed: Membership | None, at: float, ttl: int) -> Membership | None:
+    """What may still be used after a failed refresh: nothing older than TTL + grace."""
+    limit = ttl + STALE_GRACE_SECONDS
+    if listed and at - listed.fetched_at < limit:
+        return listed
+    with _LOCK:
+        answers = [_MEMBERS.get((key, a)) for a in wanted]
+    if wanted and all(a is not None and at - a[1] < limit for a in answers):
+        return Membership(frozenset(a for a, ans in zip(wanted, answers) if ans[0]), min(ans[1] for ans in answers))
+    return None
 
 
 def organizations_client(session: Any, role_arn: str, region: str, deadline: Deadline) -> Any:

@@ -23,10 +23,12 @@ THROTTLING = frozenset({"TooManyRequestsException", "ThrottlingException", "Thro
 SESSION_NAME = "ecr-perimeter-guard"
 
 ACTIONS = (
+    "organizations:DescribeAccount",
     "organizations:DescribeOrganization",
     "organizations:ListAccounts",
     "organizations:ListAccountsForParent",
     "organizations:ListOrganizationalUnitsForParent",
+    "organizations:ListParents",
 )
 
 _ADVICE = {
@@ -74,10 +76,8 @@ class Deadline:
         return self.ends - self.clock()
 
 
-def organization_accounts(
-    client: Any, org_ids: frozenset[str], ou_paths: frozenset[str], deadline: Deadline
-) -> frozenset[str]:
-    """ACTIVE accounts of the trusted organizations and beneath the trusted OU paths."""
+def confirm_organization(client: Any, org_ids: frozenset[str], ou_paths: frozenset[str], deadline: Deadline) -> str:
+    """The organization the role reads; an error if the configuration trusts another one."""
     seen = _call(client, "DescribeOrganization", deadline)["Organization"]["Id"]
     wanted = set(org_ids) | {path.split("/", 1)[0] for path in ou_paths}
     others = sorted(wanted - {seen})
@@ -88,12 +88,52 @@ def organization_accounts(
             "one role reads one organization: trust only the organization OrganizationsRoleArn belongs to "
             "(list other organizations' accounts in TrustedAccountIds)",
         )
+    return seen
+
+
+def organization_accounts(
+    client: Any, org_ids: frozenset[str], ou_paths: frozenset[str], deadline: Deadline
+) -> frozenset[str]:
+    """ACTIVE accounts of the trusted organizations and beneath the trusted OU paths: the whole
+    listing (one ListAccounts page per 20 accounts, plus the OU walk)."""
+    confirm_organization(client, org_ids, ou_paths, deadline)
     accounts: set[str] = set()
     if org_ids:
         accounts |= _active(_pages(client, "ListAccounts", deadline))
     for path in sorted(ou_paths):
         accounts |= _accounts_beneath(client, path.rstrip("/").rsplit("/", 1)[-1], deadline)
     return frozenset(accounts)
+
+
+def trusted_member(
+    client: Any, account_id: str, org_id: str, org_ids: frozenset[str], ou_paths: frozenset[str], deadline: Deadline
+) -> bool:
+    """Whether one account is an ACTIVE member of a trusted organization or beneath a trusted
+    OU path: DescribeAccount, then ListParents up to the root when OU paths decide."""
+    try:
+        account = _call(client, "DescribeAccount", deadline, AccountId=account_id)["Account"]
+    except OrganizationsError as error:
+        if error.code == "AccountNotFoundException":  # not in the organization
+            return False
+        raise
+    if account.get("State") != "ACTIVE":
+        return False
+    if org_id in org_ids:
+        return True
+    return any(path_of(client, account_id, org_id, deadline).startswith(p) for p in ou_paths)
+
+
+def path_of(client: Any, account_id: str, org_id: str, deadline: Deadline) -> str:
+    """The account's OU path, ``o-.../r-.../ou-.../``, from ListParents."""
+    parts: list[str] = []
+    child = account_id
+    for _ in range(10):  # Organizations nests OUs at most five deep under the root
+        [parent] = _call(client, "ListParents", deadline, ChildId=child)["Parents"]
+        parts.append(parent["Id"])
+        if parent["Type"] == "ROOT":
+            return "/".join([org_id, *reversed(parts)]) + "/"
+        child = parent["Id"]
+    raise OrganizationsError("ListParents", "MalformedResponse", f"no root above {account_id}")
 
 
 def _accounts_beneath(client: Any, parent: str, deadline: Deadline) -> set[str]:
