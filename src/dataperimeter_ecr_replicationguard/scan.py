@@ -141,7 +141,7 @@ def _scan_file(report: ScanReport, path: str, explicit: bool, args, settings: Se
     region = args.region
     invocation = invocation_of(account, "", region or "us-east-1")
     try:
-        trust = resolve_trust(settings, invocation, _session(settings, region), mentioned_account_ids(template))
+        trust = resolve_trust(settings, invocation, _session(settings, region), mentioned_account_ids([template, parameters]))
     except Exception as error:  # noqa: BLE001 - one line, exit 2
         raise UsageError(f"cannot build the trusted set: {error}") from None
     stack_name = args.stack_name or _stem(path)
