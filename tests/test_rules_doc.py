@@ -1,0 +1,50 @@
+"""docs/rules.md documents every rule id the code can report, and only those."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "src" / "dataperimeter_ecr_replicationguard"
+DOC = ROOT / "docs" / "rules.md"
+RULE_ID = re.compile(r'"(ECR-[A-Z0-9-]+)"')
+
+
+def _ids_in_code() -> set[str]:
+    found: set[str] = set()
+    for path in SOURCE.rglob("*.py"):
+        if path.name == "exemptions.py":  # its docstring shows an example configuration
+            continue
+        found.update(RULE_ID.findall(path.read_text(encoding="utf-8")))
+    return found
+
+
+def _documented() -> list[str]:
+    return re.findall(r"^### (ECR-[A-Z0-9-]+)\s*$", DOC.read_text(encoding="utf-8"), flags=re.M)
+
+
+def test_every_rule_id_in_the_code_is_documented():
+    missing = sorted(_ids_in_code() - set(_documented()))
+    assert not missing, f"rule ids missing from docs/rules.md: {missing}"
+
+
+def test_every_documented_rule_id_exists_in_the_code_once():
+    documented = _documented()
+    assert len(documented) == len(set(documented)), "a rule id is documented twice"
+    stale = sorted(set(documented) - _ids_in_code())
+    assert not stale, f"docs/rules.md documents rule ids the code never reports: {stale}"
+
+
+def test_the_finding_rules_have_a_severity_a_failing_example_and_a_fix():
+    text = DOC.read_text(encoding="utf-8")
+    sections = re.split(r"^### ", text, flags=re.M)[1:]
+    for section in sections:
+        name = section.split("\n", 1)[0].strip()
+        if name in ("ECR-PERIMETER", "ECR-PERIMETER-STALE-TRUST"):
+            continue
+        assert re.search(r"Severity (CRITICAL|HIGH|MEDIUM|LOW)", section), name
+        assert re.search(r"\b(violation|invalid|unresolved)\b", section), name
+        assert "Fix" in section, name
+        if not name.endswith(("-TOO-LONG", "-UNRESOLVED")):
+            assert "Fails" in section, name
