@@ -86,7 +86,8 @@ def test_every_setting_flows_from_a_parameter_into_the_configuration():
     values = {**marker, "TrustedAccountIds": "111122223333", "TrustDeployingAccount": "false",
               "AccountSource": "Organizations", "CacheTtlSeconds": "60", "Exemptions": "",
               "OrganizationsRoleArn": "arn:aws:iam::123456789012:role/Read", "TrustedOrganizationIds": "o-a1b2c3d4e5",
-              "TrustedOrganizationalUnitPaths": "", "AllowedReplicationRegions": "eu-west-1"}
+              "TrustedOrganizationalUnitPaths": "", "AllowedReplicationRegions": "eu-west-1",
+              "TrustedServicePrincipals": "codebuild.amazonaws.com", "AllowedUpstreamRegistryUrls": "public.ecr.aws"}
     properties = registration_configuration({"PackageBucket": "b", "PackageKey": "k", **values})[
         "CloudFormationConfiguration"]["HookConfiguration"]["Properties"]
     assert set(properties) == SETTINGS

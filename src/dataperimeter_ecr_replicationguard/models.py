@@ -40,6 +40,8 @@ class TypeConfigurationModel(BaseModel):
     TrustedOrganizationalUnitPaths: Optional[str]
     TrustDeployingAccount: Optional[str]
     AllowedReplicationRegions: Optional[str]
+    TrustedServicePrincipals: Optional[str]
+    AllowedUpstreamRegistryUrls: Optional[str]
     Exemptions: Optional[str]
     AccountSource: Optional[str]
     OrganizationsRoleArn: Optional[str]
@@ -58,6 +60,8 @@ class TypeConfigurationModel(BaseModel):
             TrustedOrganizationalUnitPaths=json_data.get("TrustedOrganizationalUnitPaths"),
             TrustDeployingAccount=json_data.get("TrustDeployingAccount"),
             AllowedReplicationRegions=json_data.get("AllowedReplicationRegions"),
+            TrustedServicePrincipals=json_data.get("TrustedServicePrincipals"),
+            AllowedUpstreamRegistryUrls=json_data.get("AllowedUpstreamRegistryUrls"),
             Exemptions=json_data.get("Exemptions"),
             AccountSource=json_data.get("AccountSource"),
             OrganizationsRoleArn=json_data.get("OrganizationsRoleArn"),

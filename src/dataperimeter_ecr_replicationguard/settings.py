@@ -37,6 +37,8 @@ class Settings:
     trust_deploying_account: bool = True
     allowed_replication_regions: frozenset[str] = frozenset()
     exemptions: tuple[Exemption, ...] = ()
+    trusted_service_principals: frozenset[str] = frozenset()
+    allowed_upstream_registry_urls: frozenset[str] = frozenset()
     account_source: str = "Static"
     organizations_role_arn: str = ""
     cache_ttl_seconds: int = 300
@@ -159,6 +161,25 @@ def _ttl(key: str, value: Any) -> int:
     raise ConfigurationError([f"{key}: expected a whole number of seconds from 0 to {MAX_CACHE_TTL_SECONDS}, got {value!r}"])
 
 
+_SERVICE_PRINCIPAL = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?")
+_REGISTRY_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:[0-9]{1,5})?")
+
+
+def _registry_host(entry: str) -> str:
+    from .core.pull_through_cache import registry_host
+
+    return registry_host(entry)
+
+
+_READERS["TrustedServicePrincipals"] = (
+    "trusted_service_principals",
+    _validated("a service principal (name.amazonaws.com)", _SERVICE_PRINCIPAL.fullmatch),
+)
+_READERS["AllowedUpstreamRegistryUrls"] = (
+    "allowed_upstream_registry_urls",
+    _validated("a registry host name (e.g. public.ecr.aws)",
+               lambda e: _REGISTRY_HOST.fullmatch(_registry_host(e)) is not None, _registry_host),
+)
 _READERS["AccountSource"] = ("account_source", _account_source)
 _READERS["OrganizationsRoleArn"] = ("organizations_role_arn", _role_arn)
 _READERS["CacheTtlSeconds"] = ("cache_ttl_seconds", _ttl)

@@ -6,13 +6,29 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Iterable
 
-from . import replication
+from . import (
+    public_repository,
+    pull_through_cache,
+    registry_policy,
+    replication,
+    repository,
+    repository_creation_template,
+)
 from .findings import Finding
 from .trust import Trust
 
 Checker = Callable[[Any, Trust], Iterable[Finding]]
 
-CHECKERS: dict[str, Checker] = {module.RESOURCE_TYPE: module.check for module in (replication,)}
+MODULES = (
+    replication,
+    repository,
+    registry_policy,
+    repository_creation_template,
+    public_repository,
+    pull_through_cache,
+)
+
+CHECKERS: dict[str, Checker] = {module.RESOURCE_TYPE: module.check for module in MODULES}
 
 
 def supported_types() -> tuple[str, ...]:

@@ -24,4 +24,6 @@ def static_trust(
         ou_paths=settings.trusted_ou_paths,
         partition=partition,
         allowed_replication_regions=settings.allowed_replication_regions,
+        service_principals=settings.trusted_service_principals,
+        allowed_upstream_registry_urls=settings.allowed_upstream_registry_urls,
     )

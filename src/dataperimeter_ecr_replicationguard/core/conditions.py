@@ -1,0 +1,145 @@
+"""Which conditions pin every caller of a statement into the trusted set.
+
+Condition entries are ANDed (across operators and keys), values of one key are ORed. So one
+entry that admits only trusted callers is enough to pin a statement, and it must admit only
+trusted callers for *every* value. Key names are case-insensitive, values case-sensitive.
+
+Never pinning: ``...IfExists`` (true when the key is absent, as it is for anonymous callers),
+negated operators (true when absent), ``ForAllValues:`` (true when absent), ``Null``, wildcards
+in the organization or account part of a value, and network keys (``aws:SourceIp``,
+``aws:SourceVpc``, ``aws:SourceVpce``), which say where a request comes from, not who makes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .policy_document import Condition, Statement
+from .trust import Trust
+
+IDENTITY_KEYS = ("aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:principalorgpaths")
+SOURCE_KEYS = ("aws:sourceaccount", "aws:sourceorgid", "aws:sourceorgpaths", "aws:sourcearn")
+NETWORK_KEYS = ("aws:sourceip", "aws:sourcevpc", "aws:sourcevpce")
+_EQUALS = ("StringEquals", "StringEqualsIgnoreCase")
+_LIKE = ("StringLike",)
+_ARN = ("ArnEquals", "ArnLike")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a condition pins callers; ``why`` explains a condition on a relevant key that does not."""
+
+    pins: bool
+    why: str = ""
+
+
+def identity_pin(condition: Condition, trust: Trust) -> Verdict:
+    """Does this entry admit only callers whose identity is trusted?"""
+    key = condition.key
+    if key not in IDENTITY_KEYS:
+        if key in NETWORK_KEYS:
+            return Verdict(False, f"{condition.describe()} limits the network a request comes from, not who makes it")
+        if key in SOURCE_KEYS:
+            return Verdict(False, f"{condition.describe()} describes the resource a service acts for, not the caller: "
+                                  "it restricts service principals only")
+        return Verdict(False)
+    problem = _shape_problem(condition, multivalued=key == "aws:principalorgpaths")
+    if problem:
+        return Verdict(False, problem)
+    if key == "aws:principalorgid":
+        return _all(condition, lambda v: _literal_in(v, condition, trust.organization_ids), "trusted organization IDs")
+    if key == "aws:principalaccount":
+        return _all(condition, lambda v: _literal_in(v, condition, trust.accounts), "trusted account IDs")
+    if key == "aws:principalarn":
+        return _all(condition, lambda v: _arn_account_trusted(v, trust), "ARNs whose account is a literal trusted account")
+    return _all(condition, lambda v: _org_path_trusted(v, trust), "paths under a trusted organization or OU")
+
+
+def source_pin(condition: Condition, trust: Trust) -> Verdict:
+    """For service principals: does this entry tie the request to a trusted account's resource?"""
+    key = condition.key
+    if key not in SOURCE_KEYS:
+        return Verdict(False)
+    problem = _shape_problem(condition, multivalued=key == "aws:sourceorgpaths")
+    if problem:
+        return Verdict(False, problem)
+    if key == "aws:sourceaccount":
+        return _all(condition, lambda v: _literal_in(v, condition, trust.accounts), "trusted account IDs")
+    if key == "aws:sourceorgid":
+        return _all(condition, lambda v: _literal_in(v, condition, trust.organization_ids), "trusted organization IDs")
+    if key == "aws:sourcearn":
+        return _all(condition, lambda v: _arn_account_trusted(v, trust), "ARNs whose account is a literal trusted account")
+    return _all(condition, lambda v: _org_path_trusted(v, trust), "paths under a trusted organization or OU")
+
+
+def deny_guard_condition(condition: Condition, trust: Trust) -> bool:
+    """A Deny entry that is true for every caller outside the trusted set: StringNotEquals on
+    aws:PrincipalOrgID or aws:PrincipalAccount with trusted values only (true when absent too)."""
+    if condition.qualifier or condition.base not in ("StringNotEquals",):
+        return False
+    if condition.key == "aws:principalorgid":
+        return all(v in trust.organization_ids for v in condition.values)
+    if condition.key == "aws:principalaccount":
+        return all(v in trust.accounts for v in condition.values)
+    return False
+
+
+def pinned(statement: Statement, trust: Trust, *, service: bool = False) -> tuple[bool, list[str]]:
+    """Whether any entry pins the statement's callers, and why the relevant ones did not."""
+    reasons: list[str] = []
+    for condition in statement.conditions:
+        verdict = identity_pin(condition, trust)
+        if not verdict.pins and service:
+            verdict = source_pin(condition, trust) if condition.key in SOURCE_KEYS else verdict
+        if verdict.pins:
+            return True, []
+        if verdict.why:
+            reasons.append(verdict.why)
+    return False, reasons
+
+
+def _shape_problem(condition: Condition, *, multivalued: bool) -> str:
+    name = condition.describe()
+    if condition.if_exists:
+        return f"{name} is true when the key is absent (anonymous callers have none)"
+    if condition.base == "Null":
+        return f"{name} only tests whether the key is present"
+    if condition.negated:
+        return f"{name} is a negated operator: it admits every value but the listed ones, and callers without the key"
+    if condition.qualifier == "ForAllValues":
+        return f"{name} uses ForAllValues, which is true when the key is absent (anonymous callers)"
+    if multivalued and condition.qualifier != "ForAnyValue":
+        return f"{name}: a multivalued key needs ForAnyValue to pin callers"
+    if condition.base not in _EQUALS + _LIKE + _ARN:
+        return f"{name} does not compare the caller's identity with trusted values"
+    return ""
+
+
+def _all(condition: Condition, trusted, what: str) -> Verdict:
+    bad = [v for v in condition.values if not trusted(v)]
+    if not bad:
+        return Verdict(True)
+    return Verdict(False, f"{condition.describe()} admits {', '.join(repr(b) for b in bad[:3])}, not only {what}")
+
+
+def _literal_in(value: str, condition: Condition, trusted: frozenset[str]) -> bool:
+    if "*" in value or "?" in value:
+        return False  # a wildcard matches organizations or accounts outside the set
+    if condition.base == "StringEqualsIgnoreCase":
+        return value.lower() in {t.lower() for t in trusted}
+    return value in trusted
+
+
+def _arn_account_trusted(value: str, trust: Trust) -> bool:
+    parts = value.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return False
+    partition, account = parts[1], parts[4]
+    return partition == trust.partition and account in trust.accounts  # literal: no wildcard can be "in"
+
+
+def _org_path_trusted(value: str, trust: Trust) -> bool:
+    for prefix in {f"{org}/" for org in trust.organization_ids} | set(trust.ou_paths):
+        if value.startswith(prefix):
+            return True  # wildcards may follow the trusted prefix, never precede it
+    return False

@@ -1,0 +1,85 @@
+"""Who a Principal element can match, and whether each is inside the trusted set.
+
+An account principal (``123456789012`` or ``arn:aws:iam::123456789012:root``) means every
+identity of that account, not only its root user; a role, user or assumed-role ARN belongs to
+its account. An ARN in another partition names another account namespace, even with the same
+digits. IAM allows no partial wildcards in principals: only a bare ``*`` matches everyone,
+anonymous callers included.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .trust import Trust
+from .values import is_account_id, is_dynamic_reference, is_intrinsic
+
+_IAM_ARN = re.compile(r"arn:(aws[a-z-]*):(iam|sts)::([0-9]{12}):(root|user/.+|role/.+|assumed-role/.+|federated-user/.+)")
+_SERVICE = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?")
+_UNIQUE_ID = re.compile(r"A(RO|ID|IP|NP|NV|PK|SC|SI)A[A-Z0-9]{12,}")
+
+KINDS = ("AWS", "Service", "Federated", "CanonicalUser")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """One principal value. ``kind``: ``*`` (anyone), ``account``, ``service``, ``federated``,
+    ``canonical``, ``unique-id``, ``invalid`` or ``unresolved``; ``account`` and ``partition``
+    for account principals and IAM ARNs."""
+
+    kind: str
+    text: str
+    account: str = ""
+    partition: str = ""
+
+    def trusted(self, trust: Trust) -> bool:
+        if self.kind == "account":
+            return self.partition == trust.partition and trust.trusts_account(self.account)
+        if self.kind == "service":
+            return self.text in trust.service_principals
+        return False
+
+
+def principals(element: Any, partition: str) -> list[Principal]:
+    """Every principal an element names. A string other than ``*`` is invalid (IAM requires
+    ``"*"`` or an object); unknown keys and non-string values are invalid entries."""
+    if element == "*":
+        return [Principal("*", "*")]
+    if is_intrinsic(element) or is_dynamic_reference(element):
+        return [Principal("unresolved", str(element))]
+    if not isinstance(element, dict) or not element:
+        return [Principal("invalid", f"{element!r}"[:80])]
+    out: list[Principal] = []
+    for kind, values in element.items():
+        items = values if isinstance(values, list) else [values]
+        if kind not in KINDS or not items:
+            out.append(Principal("invalid", f"{kind!r}"[:80]))
+            continue
+        for value in items:
+            out.append(_one(kind, value, partition))
+    return out
+
+
+def _one(kind: str, value: Any, partition: str) -> Principal:
+    if is_intrinsic(value) or is_dynamic_reference(value):
+        return Principal("unresolved", str(value)[:80])
+    if not isinstance(value, str):
+        return Principal("invalid", repr(value)[:80])
+    if kind == "AWS":
+        if value == "*":
+            return Principal("*", value)
+        if is_account_id(value):
+            return Principal("account", value, value, partition)
+        match = _IAM_ARN.fullmatch(value)
+        if match and "*" not in value and "?" not in value:
+            return Principal("account", value, match.group(3), match.group(1))
+        if _UNIQUE_ID.fullmatch(value):
+            return Principal("unique-id", value)
+        return Principal("invalid", value)
+    if kind == "Service":
+        return Principal("service", value) if _SERVICE.fullmatch(value) else Principal("invalid", value)
+    if kind == "Federated":
+        return Principal("federated", value)
+    return Principal("canonical", value)

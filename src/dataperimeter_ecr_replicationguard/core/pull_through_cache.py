@@ -1,0 +1,84 @@
+"""AWS::ECR::PullThroughCacheRule: images must not be pulled from another organization's ECR.
+
+An ECR upstream is ``<account>.dkr.ecr[-fips].<region>.<domain>`` (matched case-insensitively,
+with or without a scheme, in any partition's domain): its account must be trusted. Other
+upstreams (ECR Public, Docker Hub, ...) are allowed unless AllowedUpstreamRegistryUrls is set
+and does not list them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .partitions import partition_of_region
+from .findings import Category, Finding, Severity, pointer
+from .trust import Trust
+from .values import is_dynamic_reference, is_intrinsic, shown, type_name
+
+RESOURCE_TYPE = "AWS::ECR::PullThroughCacheRule"
+
+UNTRUSTED_UPSTREAM = "ECR-PTC-UNTRUSTED-UPSTREAM"
+UPSTREAM_NOT_ALLOWED = "ECR-PTC-UPSTREAM-NOT-ALLOWED"
+MALFORMED = "ECR-PTC-MALFORMED"
+UNRESOLVED = "ECR-PTC-UNRESOLVED"
+
+_ECR_HOST = re.compile(r"(?P<account>[^.]+)\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.(?P<domain>[a-z0-9.-]+)")
+
+
+def registry_host(url: str) -> str:
+    """``HTTPS://123.dkr.ecr.eu-west-1.amazonaws.com/`` -> ``123.dkr.ecr.eu-west-1.amazonaws.com``."""
+    host = url.strip().lower()
+    host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", host)
+    return host.split("/", 1)[0].rstrip(".")
+
+
+def check(properties: Any, trust: Trust):
+    if not isinstance(properties, dict):
+        return [_finding(MALFORMED, Category.INVALID, "", type_name(properties),
+                         f"the resource properties must be an object, got {type_name(properties)}",
+                         "Fix the resource's Properties")]
+    url = properties.get("UpstreamRegistryUrl")
+    where = pointer("UpstreamRegistryUrl")
+    if is_dynamic_reference(url) or is_intrinsic(url):
+        return [_finding(UNRESOLVED, Category.UNRESOLVED, where, shown(url),
+                         f"UpstreamRegistryUrl {shown(url)} is not resolved, so the upstream cannot be checked",
+                         "Give UpstreamRegistryUrl a literal value")]
+    if not isinstance(url, str) or not registry_host(url):
+        return [_finding(MALFORMED, Category.INVALID, where, shown(url),
+                         f"UpstreamRegistryUrl must be a registry URL, got {shown(url)}",
+                         "Set UpstreamRegistryUrl to the upstream registry's host name")]
+    host = registry_host(url)
+    if ".dkr.ecr" in host or properties.get("UpstreamRegistry") == "ecr":
+        return _check_ecr(host, url, where, trust)
+    allowed = trust.allowed_upstream_registry_urls
+    if allowed and host not in allowed:
+        return [_finding(UPSTREAM_NOT_ALLOWED, Category.VIOLATION, where, host,
+                         f"the rule pulls from {host}, which is not in AllowedUpstreamRegistryUrls "
+                         f"({', '.join(sorted(allowed))})",
+                         "Pull only from an allowed upstream, or add it to AllowedUpstreamRegistryUrls")]
+    return []
+
+
+def _check_ecr(host: str, url: str, where: str, trust: Trust):
+    match = _ECR_HOST.fullmatch(host)
+    account = match.group("account") if match else ""
+    if not re.fullmatch(r"[0-9]{12}", account):
+        return [_finding(MALFORMED, Category.INVALID, where, shown(url),
+                         f"UpstreamRegistryUrl {shown(url)} is not <account>.dkr.ecr.<region>.<domain>, so its "
+                         "account cannot be checked",
+                         "Set UpstreamRegistryUrl to <12-digit account>.dkr.ecr.<region>.amazonaws.com")]
+    partition = partition_of_region(match.group("region"))
+    if trust.trusts_account(account) and partition == trust.partition:
+        return []
+    return [Finding(UNTRUSTED_UPSTREAM, Severity.HIGH, Category.VIOLATION, where, account,
+                    f"the rule pulls images from the ECR registry of account {account} ({host}), which is outside "
+                    + (f"the stack's partition ({trust.partition})" if partition != trust.partition
+                       else f"the trusted set ({trust.describe()})"),
+                    f"Pull only from registries of trusted accounts, or trust {account} if it is yours")]
+
+
+def _finding(rule: str, category: Category, path: str, subject: str, message: str, remediation: str) -> Finding:
+    severity = Severity.MEDIUM if rule == UPSTREAM_NOT_ALLOWED else Severity.HIGH
+    return Finding(rule_id=rule, severity=severity, category=category, path=path, subject=subject,
+                   message=message, remediation=remediation)
