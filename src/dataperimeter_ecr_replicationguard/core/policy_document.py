@@ -116,6 +116,11 @@ def parse_policy(value: Any, path: str) -> tuple[Policy | None, list[Finding]]:
     parsed, findings = [], []
     for index, (statement, where) in enumerate(raw):
         result = _statement(index, statement, where)
+        if isinstance(result, Finding) and _has_unresolved(statement):
+            result = _finding(UNRESOLVED, Category.UNRESOLVED, Severity.HIGH, where, f"statement {index}",
+                              f"statement {index} holds a value that is not resolved (an intrinsic function or a "
+                              "dynamic reference), so it cannot be checked",
+                              "Give the statement literal values")
         if isinstance(result, Finding):
             findings.append(result)
         else:
@@ -197,6 +202,19 @@ def _strings(value: Any) -> tuple[str, ...] | None:
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return tuple(value)
     return None
+
+
+def _has_unresolved(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if is_intrinsic(item) or is_dynamic_reference(item):
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 class _DuplicateKey(ValueError):
