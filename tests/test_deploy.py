@@ -1,8 +1,11 @@
 """The rollout templates in deploy/: lint-clean, and wired to what the schema and code say,
-so a schema change the templates forget fails here."""
+so a schema change the templates forget fails here. Templates are read with cfn-lint's decoder
+(YAML short tags) and resolved with the project's own template resolver, as CloudFormation
+would with the given parameter values."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import pathlib
 import re
@@ -19,8 +22,11 @@ from dataperimeter_ecr_replicationguard.template.resolve import Context, Resolve
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "schema.json").read_text())
 SETTINGS = set(SCHEMA["typeConfiguration"]["properties"])
-PERMISSIONS = sorted(SCHEMA["handlers"]["preCreate"]["permissions"])
+# What any handler declares: the execution role must grant exactly this union.
+PERMISSIONS = sorted({p for handler in SCHEMA["handlers"].values() for p in handler.get("permissions", [])})
 TEMPLATES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "deploy").glob("*.yaml"))
+LINTED = TEMPLATES + ["template.yml", "hook-role.yaml"]
+ORG_ROLE = "arn:aws:iam::123456789012:role/EcrPerimeterGuardOrganizationsRead"
 
 
 def load(path: str) -> dict:
@@ -29,77 +35,184 @@ def load(path: str) -> dict:
     return parsed
 
 
-def registration_configuration(parameters: dict) -> dict:
-    """The HookTypeConfig Configuration string of hook-registration.yaml, resolved as
-    CloudFormation would with these parameter values, parsed as JSON."""
-    template = load("deploy/hook-registration.yaml")
-    context = Context(account_id="111122223333", region="eu-west-1", stack_name="ecr-perimeter-guard",
-                      parameters=parameters, use_parameter_defaults=True)
-    resolved = Resolver(template, context).resolve(template["Resources"]["HookTypeConfig"]["Properties"]["Configuration"])
-    assert not resolved.unresolved, resolved.unresolved
-    assert isinstance(resolved.value, str)
-    return json.loads(resolved.value)
-
-
-@pytest.mark.parametrize("path", TEMPLATES + ["template.yml", "hook-role.yaml"])
-def test_cfn_lint_reports_nothing(path):
-    result = subprocess.run([str(pathlib.Path(sys.executable).parent / "cfn-lint"), "--format", "parseable",
-                             str(ROOT / path)], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
-
-
-@pytest.mark.parametrize("path", ["deploy/hook-registration.yaml", "deploy/hook-execution-role.yaml", "hook-role.yaml"])
-def test_execution_roles_grant_exactly_the_schema_permissions(path):
+def resolved(path: str, value_of, parameters: dict, stack_name: str = "ecr-perimeter-guard"):
+    """``value_of(template)`` resolved as CloudFormation would with these parameter values."""
     template = load(path)
-    roles = [r for name, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role" and "Execution" in name]
-    [role] = roles
-    actions, assume = set(), None
-    for policy in role["Properties"]["Policies"]:
+    context = Context(account_id="111122223333", region="eu-west-1", stack_name=stack_name,
+                      parameters=parameters, use_parameter_defaults=True)
+    resolution = Resolver(template, context).resolve(value_of(template))
+    return resolution
+
+
+def registration_configuration(parameters: dict, stack_name: str = "ecr-perimeter-guard") -> dict:
+    """The HookTypeConfig Configuration string of hook-registration.yaml, resolved, parsed as JSON."""
+    resolution = resolved("deploy/hook-registration.yaml",
+                          lambda t: t["Resources"]["HookTypeConfig"]["Properties"]["Configuration"],
+                          {"PackageBucket": "b", "PackageKey": "k", **parameters}, stack_name)
+    assert not resolution.unresolved, resolution.unresolved
+    assert isinstance(resolution.value, str)
+    return json.loads(resolution.value)
+
+
+# -- cfn-lint ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lint_output() -> str:
+    """One cfn-lint run over every template (one process: cfn-lint takes a second to start)."""
+    result = subprocess.run([str(pathlib.Path(sys.executable).parent / "cfn-lint"), "--format", "parseable",
+                             *(str(ROOT / p) for p in LINTED)], capture_output=True, text=True, timeout=300)
+    assert result.returncode in (0, 2, 4, 6, 8, 10, 12, 14), result.stderr  # 0 or a lint-result bit mask
+    assert not result.stderr.strip(), result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("path", LINTED)
+def test_cfn_lint_reports_nothing(lint_output, path):
+    """Zero errors, zero warnings, zero informational findings."""
+    assert (ROOT / path).is_file()
+    found = [line for line in lint_output.splitlines() if line.startswith(str(ROOT / path) + ":")]
+    assert not found, "\n".join(found)
+
+
+def test_cfn_lint_reports_broken_templates(tmp_path):
+    """The lint test can fail: a HookTypeConfig with an object Configuration and a bad alias."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("Resources:\n  Config:\n    Type: AWS::CloudFormation::HookTypeConfig\n    Properties:\n"
+                   "      TypeName: A::B::C\n      ConfigurationAlias: prod\n      Configuration: {a: 1}\n")
+    result = subprocess.run([str(pathlib.Path(sys.executable).parent / "cfn-lint"), "--format", "parseable",
+                             str(bad)], capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "E3012" in result.stdout, result.stdout
+
+
+# -- execution roles -----------------------------------------------------------------------
+
+
+def execution_role(template: dict) -> tuple[str, dict]:
+    [(name, role)] = [(n, r) for n, r in template["Resources"].items()
+                      if r["Type"] == "AWS::IAM::Role" and "Execution" in n]
+    return name, role
+
+
+def granted(path: str, organizations_role_arn: str) -> dict[str, set]:
+    """action -> resources the execution role's inline policies allow, for this parameter value."""
+    resolution = resolved(path, lambda t: execution_role(t)[1]["Properties"].get("Policies", []),
+                          {"PackageBucket": "b", "PackageKey": "k", "OrganizationsRoleArn": organizations_role_arn})
+    assert not resolution.unresolved, resolution.unresolved
+    grants: dict[str, set] = {}
+    for policy in resolution.value:
         for statement in policy["PolicyDocument"]["Statement"]:
-            if "Fn::If" in statement:
-                statement = statement["Fn::If"][1]
-                assume = statement
-            action = statement["Action"]
-            actions |= {action} if isinstance(action, str) else set(action)
-    assert sorted(actions) == PERMISSIONS
-    assert assume["Action"] == "sts:AssumeRole" and assume["Resource"] == {"Ref": "OrganizationsRoleArn"}
-    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
-    assert "hooks.cloudformation.amazonaws.com" in json.dumps(trust["Principal"])
-    assert "type/hook/DataPerimeter-ECR-ReplicationGuard/*" in json.dumps(trust["Condition"]["StringLike"])
+            assert statement["Effect"] == "Allow" and "NotAction" not in statement and "NotResource" not in statement
+            actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+            resources = [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
+            for action in actions:
+                grants.setdefault(action, set()).update(resources)
+    return grants
 
 
-def test_registration_declares_version_default_and_configuration():
+ROLE_TEMPLATES = ["deploy/hook-execution-role.yaml", "deploy/hook-registration.yaml", "hook-role.yaml"]
+
+
+@pytest.mark.parametrize("path", ROLE_TEMPLATES)
+def test_execution_role_grants_exactly_the_schema_permissions(path):
+    grants = granted(path, ORG_ROLE)
+    assert sorted(grants) == PERMISSIONS
+    if "sts:AssumeRole" in grants:
+        assert grants["sts:AssumeRole"] == {ORG_ROLE}  # never sts:AssumeRole on "*"
+
+
+@pytest.mark.parametrize("path", ROLE_TEMPLATES)
+def test_without_an_organizations_role_the_execution_role_assumes_nothing(path):
+    grants = granted(path, "")
+    assert "sts:AssumeRole" not in grants
+    assert sorted(grants) == sorted(set(PERMISSIONS) - {"sts:AssumeRole"})
+
+
+@pytest.mark.parametrize("path", ["deploy/hook-execution-role.yaml", "deploy/hook-registration.yaml"])
+def test_execution_role_trusts_only_this_hook_type_in_this_account(path):
+    trust = resolved(path, lambda t: execution_role(t)[1]["Properties"]["AssumeRolePolicyDocument"],
+                     {"PackageBucket": "b", "PackageKey": "k"})
+    assert not trust.unresolved, trust.unresolved
+    [statement] = trust.value["Statement"]
+    assert statement["Principal"] == {"Service": "hooks.cloudformation.amazonaws.com"}
+    assert statement["Action"] == "sts:AssumeRole"
+    type_arn_prefix = "arn:aws:cloudformation:eu-west-1:111122223333:type/hook/" + SCHEMA["typeName"].replace("::", "-")
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"},
+                                      "StringLike": {"aws:SourceArn": type_arn_prefix + "/*"}}
+
+
+@pytest.mark.parametrize("path", ["deploy/hook-execution-role.yaml", "deploy/hook-registration.yaml"])
+def test_organizations_read_role_admits_the_execution_roles_these_templates_create(path):
+    """The read role in the management account trusts role ARNs like *<pattern>; the role these
+    templates create must match its default pattern even when CloudFormation truncates a
+    generated name (a StackSet instance's stack name alone is 65 characters)."""
+    read_role = load("deploy/organizations-read-role.yaml")
+    pattern = read_role["Parameters"]["HookExecutionRoleNamePattern"]["Default"]
+    like = resolved("deploy/organizations-read-role.yaml",
+                    lambda t: t["Resources"]["OrganizationsReadRole"]["Properties"]["AssumeRolePolicyDocument"],
+                    {"OrganizationId": "o-a1b2c3d4e5"}).value["Statement"][0]["Condition"]["ArnLike"]["aws:PrincipalArn"]
+    role = resolved(path, lambda t: execution_role(t)[1]["Properties"], {"PackageBucket": "b", "PackageKey": "k"}).value
+    worst_generated_name = "StackSet-ecr-perimeter-guard-7b0c2d9e-1a2b-3c4d-5e6f-ABCDEFGHIJ"
+    name = role.get("RoleName", worst_generated_name)
+    arn = f"arn:aws:iam::444455556666:role{role.get('Path', '/')}{name}"
+    assert fnmatch.fnmatchcase(arn, like), (arn, like, pattern)
+
+
+# -- registration ---------------------------------------------------------------------------
+
+
+def test_registration_declares_role_logs_version_default_and_configuration():
     resources = load("deploy/hook-registration.yaml")["Resources"]
-    types = {r["Type"] for r in resources.values()}
-    assert {"AWS::CloudFormation::HookVersion", "AWS::CloudFormation::HookDefaultVersion",
-            "AWS::CloudFormation::HookTypeConfig", "AWS::IAM::Role"} <= types
-    assert resources["HookVersion"]["Properties"]["TypeName"] == SCHEMA["typeName"]
-    assert resources["HookTypeConfig"]["Properties"]["ConfigurationAlias"] == "default"
-    assert resources["HookTypeConfig"]["DependsOn"] == "HookDefaultVersion"
+    assert {r["Type"] for r in resources.values()} >= {
+        "AWS::IAM::Role", "AWS::Logs::LogGroup", "AWS::CloudFormation::HookVersion",
+        "AWS::CloudFormation::HookDefaultVersion", "AWS::CloudFormation::HookTypeConfig"}
+    version = resources["HookVersion"]["Properties"]
+    assert version["TypeName"] == SCHEMA["typeName"]
+    assert version["SchemaHandlerPackage"] == {"Fn::Sub": "s3://${PackageBucket}/${PackageKey}"}
+    assert version["ExecutionRoleArn"] == {"Fn::If": ["CreateExecutionRole", {"Fn::GetAtt": ["ExecutionRole", "Arn"]},
+                                                      {"Ref": "ExecutionRoleArn"}]}
+    assert version["LoggingConfig"]["LogGroupName"] == {"Ref": "LogGroup"}
+    assert resources["HookDefaultVersion"]["Properties"] == {"TypeVersionArn": {"Ref": "HookVersion"}}
+    config = resources["HookTypeConfig"]
+    assert config["Properties"]["ConfigurationAlias"] == "default"
+    assert config["Properties"]["TypeArn"] == {"Fn::GetAtt": ["HookVersion", "TypeArn"]}
+    assert config["DependsOn"] == "HookDefaultVersion"
 
 
 def test_every_setting_flows_from_a_parameter_into_the_configuration():
     template = load("deploy/hook-registration.yaml")
     assert SETTINGS <= set(template["Parameters"])
-    marker = {name: f"V{i}" for i, name in enumerate(sorted(SETTINGS))}
-    # Values that validate, so the document is also checked against the schema below.
-    values = {**marker, "TrustedAccountIds": "111122223333", "TrustDeployingAccount": "false",
+    # Values that validate, so the document is also checked against the schema and read by the hook.
+    values = {"TrustedAccountIds": "111122223333", "TrustDeployingAccount": "false",
               "AccountSource": "Organizations", "CacheTtlSeconds": "60", "Exemptions": "",
-              "OrganizationsRoleArn": "arn:aws:iam::123456789012:role/Read", "TrustedOrganizationIds": "o-a1b2c3d4e5",
-              "TrustedOrganizationalUnitPaths": "", "AllowedReplicationRegions": "eu-west-1",
-              "TrustedServicePrincipals": "codebuild.amazonaws.com", "AllowedUpstreamRegistryUrls": "public.ecr.aws"}
-    properties = registration_configuration({"PackageBucket": "b", "PackageKey": "k", **values})[
-        "CloudFormationConfiguration"]["HookConfiguration"]["Properties"]
+              "OrganizationsRoleArn": ORG_ROLE, "TrustedOrganizationIds": "o-a1b2c3d4e5",
+              "TrustedOrganizationalUnitPaths": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/",
+              "AllowedReplicationRegions": "eu-west-1", "TrustedServicePrincipals": "codebuild.amazonaws.com",
+              "AllowedUpstreamRegistryUrls": "public.ecr.aws"}
+    assert SETTINGS <= set(values), f"new settings {SETTINGS - set(values)}: add a value here and a parameter"
+    properties = registration_configuration(values)["CloudFormationConfiguration"]["HookConfiguration"]["Properties"]
     assert set(properties) == SETTINGS
     assert properties == {name: values[name] for name in SETTINGS}
-    jsonschema.validate(properties, {**SCHEMA["typeConfiguration"], "definitions": SCHEMA.get("definitions", {})})
-    assert parse_settings(properties).account_source == "Organizations"
+    jsonschema.validate(properties, SCHEMA["typeConfiguration"])
+    settings = parse_settings(properties)
+    assert settings.account_source == "Organizations" and settings.cache_ttl_seconds == 60
+    assert settings.trust_deploying_account is False
+
+
+def test_hook_settings_flow_from_parameters_into_the_configuration():
+    hook = registration_configuration({"FailureMode": "WARN", "HookInvocationStatus": "DISABLED",
+                                       "TargetOperations": ["RESOURCE"], "TargetActions": ["CREATE"]})[
+        "CloudFormationConfiguration"]["HookConfiguration"]
+    assert hook["FailureMode"] == "WARN" and hook["HookInvocationStatus"] == "DISABLED"
+    assert hook["TargetOperations"] == ["RESOURCE"]
+    assert hook["TargetFilters"] == {"Actions": ["CREATE"], "InvocationPoints": ["PRE_PROVISION"]}
 
 
 def test_defaults_make_a_valid_configuration_that_excludes_the_hook_stack():
-    config = registration_configuration({"PackageBucket": "b", "PackageKey": "k"})["CloudFormationConfiguration"][
-        "HookConfiguration"]
-    assert config["FailureMode"] == "FAIL" and config["TargetOperations"] == ["RESOURCE", "STACK", "CHANGE_SET"]
+    config = registration_configuration({})["CloudFormationConfiguration"]["HookConfiguration"]
+    assert config["FailureMode"] == "FAIL" and config["HookInvocationStatus"] == "ENABLED"
+    assert config["TargetOperations"] == ["RESOURCE", "STACK", "CHANGE_SET"]
+    assert config["TargetFilters"]["Actions"] == ["CREATE", "UPDATE"]
     assert config["StackFilters"]["StackNames"]["Exclude"] == ["ecr-perimeter-guard"]
     jsonschema.validate(config["Properties"], SCHEMA["typeConfiguration"])
     assert parse_settings(config["Properties"]).trust_deploying_account is True
@@ -110,7 +223,7 @@ def test_excluded_stack_names_and_escaped_exemptions():
     escaped = json.dumps(json.dumps(exemptions))[1:-1]
     pattern = load("deploy/hook-registration.yaml")["Parameters"]["Exemptions"]["AllowedPattern"]
     assert re.fullmatch(pattern, escaped) and not re.fullmatch(pattern, json.dumps(exemptions))
-    config = registration_configuration({"PackageBucket": "b", "PackageKey": "k", "Exemptions": escaped,
+    config = registration_configuration({"Exemptions": escaped,
                                          "ExcludedStackNames": ["StackSet-ecr-perimeter-guard-*", "sandbox-*"]})
     hook = config["CloudFormationConfiguration"]["HookConfiguration"]
     assert hook["StackFilters"]["StackNames"]["Exclude"] == [
@@ -119,43 +232,96 @@ def test_excluded_stack_names_and_escaped_exemptions():
     assert exemption.reason == 'SEC-1 "DR"'
 
 
+# -- organization rollout -------------------------------------------------------------------
+
+
 def test_stackset_rolls_the_registration_out_to_the_organization():
     template = load("deploy/org-stackset.yaml")
     [stackset] = template["Resources"].values()
     props = stackset["Properties"]
     assert stackset["Type"] == "AWS::CloudFormation::StackSet"
     assert props["PermissionModel"] == "SERVICE_MANAGED"
+    assert props["CallAs"] == {"Ref": "CallAs"}
+    assert set(template["Parameters"]["CallAs"]["AllowedValues"]) == {"SELF", "DELEGATED_ADMIN"}
     assert props["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": False}
     assert props["ManagedExecution"] == {"Active": True}
-    assert 0 < props["OperationPreferences"]["FailureTolerancePercentage"] < props["OperationPreferences"][
-        "MaxConcurrentPercentage"] <= 100
+    preferences = props["OperationPreferences"]
+    assert 0 < preferences["FailureTolerancePercentage"] < preferences["MaxConcurrentPercentage"] <= 50
     targets = props["StackInstancesGroup"][0]
     assert targets["DeploymentTargets"]["OrganizationalUnitIds"] == {"Ref": "OrganizationalUnitIds"}
     assert targets["Regions"] == {"Ref": "Regions"}
+    assert props["TemplateURL"] == {"Ref": "RegistrationTemplateUrl"}
+    assert "hook-registration.yaml" in template["Parameters"]["RegistrationTemplateUrl"]["Description"]
+
+
+def test_stackset_deploys_role_hook_version_default_version_and_type_configuration():
+    """What the StackSet deploys is hook-registration.yaml: every parameter it passes exists
+    there, every required one is passed, every setting is passed, and the roles it creates
+    need no more than the capabilities the StackSet grants."""
+    props = load("deploy/org-stackset.yaml")["Resources"]["HookStackSet"]["Properties"]
     passed = {p["ParameterKey"]: p["ParameterValue"] for p in props["Parameters"]}
-    registration = load("deploy/hook-registration.yaml")["Parameters"]
-    assert set(passed) <= set(registration)
-    assert {name for name, p in registration.items() if "Default" not in p} <= set(passed)
-    assert passed["ExcludedStackNames"] == {"Fn::Sub": "StackSet-${StackSetName}-*"}
+    registration = load("deploy/hook-registration.yaml")
+    parameters = registration["Parameters"]
+    assert set(passed) <= set(parameters)
+    assert {name for name, p in parameters.items() if "Default" not in p} <= set(passed)
+    # TrustDeployingAccount keeps its default (true): each account trusts itself.
     assert SETTINGS - {"TrustDeployingAccount"} <= set(passed)
+    resources = registration["Resources"]
+    kinds = {r["Type"] for r in resources.values()}
+    assert {"AWS::IAM::Role", "AWS::CloudFormation::HookVersion", "AWS::CloudFormation::HookDefaultVersion",
+            "AWS::CloudFormation::HookTypeConfig"} <= kinds
+    named_roles = [n for n, r in resources.items() if r["Type"] == "AWS::IAM::Role" and "RoleName" in r["Properties"]]
+    assert ("CAPABILITY_NAMED_IAM" in props["Capabilities"]) or not named_roles
+    assert "CAPABILITY_IAM" in props["Capabilities"]
+    assert "ExecutionRoleArn" not in passed  # every account creates its own role
+
+
+def test_stackset_excludes_its_own_stacks_from_the_hook():
+    """A StackSet instance's stack is named StackSet-<name>-<uuid>: the pattern passed down
+    must match it, so a bad configuration never blocks the stack that fixes it."""
+    parameters = {"StackSetName": "ecr-perimeter-guard", "RegistrationTemplateUrl": "https://b.s3.amazonaws.com/t",
+                  "PackageBucket": "b", "PackageKey": "k", "OrganizationalUnitIds": ["r-ab12"],
+                  "Regions": ["eu-west-1"]}
+    passed = resolved("deploy/org-stackset.yaml", lambda t: t["Resources"]["HookStackSet"]["Properties"]["Parameters"],
+                      parameters).value
+    excluded = {p["ParameterKey"]: p["ParameterValue"] for p in passed}["ExcludedStackNames"]
+    instance_stack = "StackSet-ecr-perimeter-guard-0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+    hook = registration_configuration({"ExcludedStackNames": excluded.split(",")}, stack_name=instance_stack)[
+        "CloudFormationConfiguration"]["HookConfiguration"]
+    assert hook["StackFilters"]["FilteringCriteria"] == "ALL"
+    assert any(fnmatch.fnmatchcase(instance_stack, p) for p in hook["StackFilters"]["StackNames"]["Exclude"])
+    assert not any(fnmatch.fnmatchcase("prod-ecr", p) for p in hook["StackFilters"]["StackNames"]["Exclude"])
+    assert "Include" not in hook["StackFilters"]["StackNames"]
+
+
+def test_stackset_starts_in_warn():
+    assert load("deploy/org-stackset.yaml")["Parameters"]["FailureMode"]["Default"] == "WARN"
+
+
+# -- package bucket --------------------------------------------------------------------------
 
 
 def test_package_bucket_is_tls_only_private_versioned_encrypted_and_org_readable():
     resources = load("deploy/package-bucket.yaml")["Resources"]
     bucket = resources["PackageBucket"]["Properties"]
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
-    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
-    assert all(bucket["PublicAccessBlockConfiguration"].values())
-    deny, allow = resources["PackageBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert allow["Effect"] == "Allow" and allow["Action"] == "s3:GetObject"
-    assert allow["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}}
-
-
-@pytest.mark.parametrize("path", sorted(p.name for p in (ROOT / "deploy").glob("type-configuration-*.json")))
-def test_example_type_configurations_validate_against_the_schema(path):
-    document = json.loads((ROOT / "deploy" / path).read_text())
-    properties = document["CloudFormationConfiguration"]["HookConfiguration"]["Properties"]
-    jsonschema.validate(properties, SCHEMA["typeConfiguration"])
-    parse_settings(properties)  # and the hook reads it
-    assert len(json.dumps(document)) <= 204_800
+    [rule] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    policy = resolved("deploy/package-bucket.yaml",
+                      lambda t: t["Resources"]["PackageBucketPolicy"]["Properties"]["PolicyDocument"],
+                      {"OrganizationId": "o-a1b2c3d4e5"}).value
+    statements = policy["Statement"]
+    denies = [s for s in statements if s["Effect"] == "Deny"]
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert len(denies) + len(allows) == len(statements)
+    [tls] = denies
+    assert tls["Principal"] == "*" and tls["Action"] == "s3:*"
+    assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert tls["Resource"] == [{"Fn::GetAtt": ["PackageBucket", "Arn"]}, {"Fn::Sub": "${PackageBucket.Arn}/*"}]
+    # Every Allow is read-only and only for principals of the organization.
+    assert allows
+    for allow in allows:
+        assert allow["Action"] in ("s3:GetObject", ["s3:GetObject"])
+        assert allow["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
