@@ -236,3 +236,52 @@ def test_every_copied_policy_keeps_its_provenance_sidecar():
         sidecar = path.with_name(path.name + ".source.txt")
         assert sidecar.exists(), path.name
         assert "LICENSE" in sidecar.read_text(encoding="utf-8").upper(), sidecar.name
+
+
+# The same standalone policies through the real Lambda entrypoint -----------------------------
+# (conftest.ACCOUNT deploys; the type configuration is what an operator would set.)
+
+HOOK_CASES = [
+    # file, target, type configuration, expected (hookStatus, errorCode), text the message must name
+    ("18_rpdk-ecr_repository_contract_inputs_1_public.json", REPOSITORY, {}, ("FAILED", "NonCompliant"),
+     ["ECR-POLICY-PUBLIC-PRINCIPAL", "AllowPushPull"]),
+    ("25_awsdoc-ecr_registry-policy_source-account-placeholder.json", REGISTRY, {}, ("FAILED", "InvalidRequest"),
+     ["ECR-POLICY-INVALID-PRINCIPAL", "source_account_id"]),
+    ("26_awsdoc-ecr_registry-policy_prod-prefix.json", REGISTRY, {}, ("FAILED", "InvalidRequest"),
+     ["ECR-POLICY-INVALID-PRINCIPAL"]),
+    ("27_awsdoc-ecr_repo-policy_cross-account-push.json", REPOSITORY, {}, ("FAILED", "InvalidRequest"),
+     ["AllowCrossAccountPush", "account-id"]),
+    ("28_awsdoc-ecr_repo-policy_deny-all-pull.json", REPOSITORY, {}, ("SUCCESS", None), []),
+    ("29_awsdoc-ecr_repo-policy_deny-notipaddress.json", REPOSITORY, {}, ("SUCCESS", None), []),
+    ("30_awsdoc-ecr_repo-policy_codebuild-service-sourceaccount.json", REPOSITORY, {}, ("FAILED", "NonCompliant"),
+     ["ECR-POLICY-UNSCOPED-SERVICE", "codebuild.amazonaws.com", "CodeBuildAccess"]),
+    ("30_awsdoc-ecr_repo-policy_codebuild-service-sourceaccount.json", REPOSITORY,
+     {"TrustedAccountIds": "123456789012"}, ("SUCCESS", None), []),
+    ("33_healthomics-tutorials_omics-ecr-repo-policy.json", REPOSITORY, {}, ("FAILED", "NonCompliant"),
+     ["ECR-POLICY-UNSCOPED-SERVICE", "omics.amazonaws.com"]),
+    ("33_healthomics-tutorials_omics-ecr-repo-policy.json", REPOSITORY,
+     {"TrustedServicePrincipals": "omics.amazonaws.com"}, ("SUCCESS", None), []),
+]
+
+
+@pytest.mark.parametrize("as_text", [False, True], ids=["object", "json-text"])
+@pytest.mark.parametrize("point", ["CREATE_PRE_PROVISION", "UPDATE_PRE_PROVISION"])
+@pytest.mark.parametrize("name, target, config, expected, named", HOOK_CASES,
+                         ids=[f"{c[0][:2]}-{i}" for i, c in enumerate(HOOK_CASES)])
+def test_corpus_policies_through_the_hook_entrypoint(invoke, name, target, config, expected, named, point, as_text):
+    from conftest import hook_request
+
+    document = json.loads((POLICIES / name).read_text(encoding="utf-8"))
+    if name.startswith("18_"):
+        document = document["CreateInputs"]["RepositoryPolicyText"]
+    resource_type, key = target
+    policy = json.dumps(document) if as_text else document
+    response = invoke(hook_request(resource_type, {key: policy}, point=point, config=config,
+                                   logical_id="CorpusPolicy"))
+    assert (response["hookStatus"], response.get("errorCode")) == expected, response.get("message")
+    message = response.get("message", "")
+    assert len(message) <= 1024
+    for text in named:
+        assert text in message, (text, message)
+    if expected[0] == "FAILED":
+        assert "CorpusPolicy" in message
