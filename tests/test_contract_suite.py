@@ -8,13 +8,23 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+POINTS = {"preCreate": "CREATE_PRE_PROVISION", "preUpdate": "UPDATE_PRE_PROVISION", "preDelete": "DELETE_PRE_PROVISION"}
+
+
+def declared_targets() -> dict[str, set[str]]:
+    """Invocation point -> the target names schema.json declares for its handler."""
+    handlers = json.loads((ROOT / "schema.json").read_text())["handlers"]
+    return {POINTS[name]: set(handler["targetNames"]) for name, handler in handlers.items()}
 
 
 def run_suite(tmp_path: pathlib.Path, typeconfig: pathlib.Path) -> tuple[int, dict[str, str], str]:
     report = tmp_path / "contract.xml"
     result = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "offline_cfn_test.py"), "--typeconfig", str(typeconfig),
+         "--record", str(tmp_path / "calls.json"),
          "--", "-q", "-p", "no:cacheprovider", f"--junitxml={report}"],
         capture_output=True, text=True, timeout=300, cwd=ROOT,
     )
@@ -41,6 +51,27 @@ def test_contract_suite_passes_offline(tmp_path):
     }, output
 
 
+def test_contract_suite_exercised_every_declared_target(tmp_path):
+    """Each target schema.json declares (resources, STACK, CHANGE_SET, whatever is added later) was
+    sent by the suite once with its valid input (SUCCESS) and once with its invalid one (FAILED,
+    error code and message); no handler raised and nothing was sent that schema.json does not declare."""
+    code, _outcomes, output = run_suite(tmp_path, ROOT / "inputs" / "typeconfig.json")
+    assert code == 0, output
+    calls = json.loads((tmp_path / "calls.json").read_text())
+    assert calls and all(call["function"] == "TypeFunction" for call in calls), calls
+    assert not [call for call in calls if call["status"] not in ("SUCCESS", "FAILED")], calls
+    declared = declared_targets()
+    assert {call["invocationPoint"] for call in calls} == set(declared)
+    for point, targets in declared.items():
+        sent = [call for call in calls if call["invocationPoint"] == point]
+        succeeded = sorted(call["targetName"] for call in sent if call["status"] == "SUCCESS")
+        failed = [call for call in sent if call["status"] == "FAILED"]
+        assert succeeded == sorted(targets), point
+        assert sorted(call["targetName"] for call in failed) == sorted(targets), point
+        for call in failed:
+            assert call["errorCode"] in ("NonCompliant", "InvalidRequest") and call["hasMessage"], call
+
+
 def test_suite_fails_when_the_invalid_inputs_are_accepted(tmp_path):
     """The harness can fail: trusting the invalid inputs' foreign account makes them SUCCESS."""
     config = json.loads((ROOT / "inputs" / "typeconfig.json").read_text())
@@ -51,3 +82,41 @@ def test_suite_fails_when_the_invalid_inputs_are_accepted(tmp_path):
     assert code != 0
     assert outcomes["contract_pre_create_failed"] == "failed", output
     assert outcomes["contract_pre_create_success"] == "passed", output
+
+
+def test_harness_serves_lambda_invoke_on_loopback_and_reports_handler_crashes(monkeypatch):
+    """The Invoke API the suite talks to, driven with boto3's real Lambda client: answers through
+    the entrypoint, refuses unknown functions, and turns a raising handler into a Lambda function
+    error (so the suite fails on it instead of waiting for a dropped connection)."""
+    import boto3
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import offline_cfn_test
+    from dataperimeter_ecr_replicationguard import handlers
+
+    from conftest import hook_request, replication
+
+    server = offline_cfn_test.serve()
+    try:
+        host, port = server.server_address[:2]
+        assert host == "127.0.0.1"
+        client = boto3.client("lambda", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",
+                              aws_access_key_id="offline", aws_secret_access_key="offline")
+        event = hook_request("AWS::ECR::ReplicationConfiguration", replication(("us-east-1", "999999999999")),
+                             config={"TrustedAccountIds": "222222222222"})
+        answer = json.load(client.invoke(FunctionName="TypeFunction", Payload=json.dumps(event))["Payload"])
+        assert (answer["hookStatus"], answer["errorCode"]) == ("FAILED", "NonCompliant")
+        with pytest.raises(client.exceptions.ResourceNotFoundException):
+            client.invoke(FunctionName="SomethingElse", Payload=b"{}")
+
+        def crash(_event, _context):
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(handlers, "hook", crash)
+        crashed = client.invoke(FunctionName="TypeFunction", Payload=json.dumps(event))
+        assert crashed["FunctionError"] == "Unhandled"
+        assert json.load(crashed["Payload"])["errorMessage"] == "boom"
+        assert [call["status"] for call in server.calls] == ["FAILED", "UNHANDLED"]
+    finally:
+        server.shutdown()
+        server.server_close()
