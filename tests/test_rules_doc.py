@@ -48,3 +48,49 @@ def test_the_finding_rules_have_a_severity_a_failing_example_and_a_fix():
         assert "Fix" in section, name
         if not name.endswith(("-TOO-LONG", "-UNRESOLVED")):
             assert "Fails" in section, name
+
+
+def _sections() -> dict[str, str]:
+    text = DOC.read_text(encoding="utf-8")
+    return {part.split("\n", 1)[0].strip(): part for part in re.split(r"^### ", text, flags=re.M)[1:]}
+
+
+def _failing_example(section: str) -> str | None:
+    after = section.split("Fails", 1)[1] if "Fails" in section else ""
+    block = re.search(r"```json\n(.*?)```", after, flags=re.S)
+    inline = re.search(r"`([^`]+)`", after)
+    if block and (not inline or block.start() < inline.start()):
+        return block.group(1)
+    return inline.group(1) if inline else None
+
+
+def test_every_policy_and_pull_through_cache_example_fails_with_its_own_rule():
+    """The failing examples in docs/rules.md are real: each, run through the checker, reports the
+    rule it illustrates (trusted: the deploying account and o-exampleorgid1)."""
+    import json
+
+    from dataperimeter_ecr_replicationguard.core import evaluate
+    from dataperimeter_ecr_replicationguard.core.trust import Trust
+
+    trust = Trust(accounts=frozenset({"111111111111"}), organization_ids=frozenset({"o-exampleorgid1"}),
+                  allowed_upstream_registry_urls=frozenset({"public.ecr.aws"}))
+    checked = 0
+    for rule, section in _sections().items():
+        example = _failing_example(section)
+        if example is None or not rule.startswith(("ECR-POLICY-", "ECR-PTC-")):
+            continue
+        if rule.startswith("ECR-PTC-"):
+            key, _, value = example.partition(":")
+            properties = {key.strip(): value.strip()}
+            findings = evaluate("AWS::ECR::PullThroughCacheRule", "Rule", properties, trust)
+        else:
+            if example.startswith("RepositoryPolicyText:"):
+                document = json.loads(example.partition(":")[2])
+            else:
+                document = json.loads(example)
+            if "Effect" in document:
+                document = {"Version": "2012-10-17", "Statement": [document]}
+            findings = evaluate("AWS::ECR::Repository", "Repo", {"RepositoryPolicyText": document}, trust)
+        assert rule in {f.rule_id for f in findings}, (rule, example, [f.rule_id for f in findings])
+        checked += 1
+    assert checked >= 10
