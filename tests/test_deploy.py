@@ -262,10 +262,18 @@ def test_stackset_deploys_role_hook_version_default_version_and_type_configurati
     passed = {p["ParameterKey"]: p["ParameterValue"] for p in props["Parameters"]}
     registration = load("deploy/hook-registration.yaml")
     parameters = registration["Parameters"]
-    assert set(passed) <= set(parameters)
-    assert {name for name, p in parameters.items() if "Default" not in p} <= set(passed)
-    # TrustDeployingAccount keeps its default (true): each account trusts itself.
-    assert SETTINGS - {"TrustDeployingAccount"} <= set(passed)
+    # Everything but ExecutionRoleArn: every account creates its own role.
+    assert set(passed) == set(parameters) - {"ExecutionRoleArn"}
+    assert SETTINGS | {"HookInvocationStatus", "FailureMode", "TargetOperations", "TargetActions"} <= set(passed)
+    outer = load("deploy/org-stackset.yaml")["Parameters"]
+    for name, value in passed.items():
+        if value == {"Ref": name}:  # passed through: same type and constraints as in the registration
+            for key in ("Type", "AllowedValues", "AllowedPattern", "Default"):
+                assert outer[name].get(key) == parameters[name].get(key) or (
+                    name == "FailureMode" and key == "Default"), (name, key)
+        elif parameters[name]["Type"] == "CommaDelimitedList" and name != "ExcludedStackNames":
+            assert value == {"Fn::Join": [",", {"Ref": name}]}
+            assert outer[name]["AllowedValues"] == parameters[name]["AllowedValues"]
     resources = registration["Resources"]
     kinds = {r["Type"] for r in resources.values()}
     assert {"AWS::IAM::Role", "AWS::CloudFormation::HookVersion", "AWS::CloudFormation::HookDefaultVersion",
@@ -273,7 +281,6 @@ def test_stackset_deploys_role_hook_version_default_version_and_type_configurati
     named_roles = [n for n, r in resources.items() if r["Type"] == "AWS::IAM::Role" and "RoleName" in r["Properties"]]
     assert ("CAPABILITY_NAMED_IAM" in props["Capabilities"]) or not named_roles
     assert "CAPABILITY_IAM" in props["Capabilities"]
-    assert "ExecutionRoleArn" not in passed  # every account creates its own role
 
 
 def test_stackset_excludes_its_own_stacks_from_the_hook():
