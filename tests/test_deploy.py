@@ -332,3 +332,33 @@ def test_package_bucket_is_tls_only_private_versioned_encrypted_and_org_readable
     for allow in allows:
         assert allow["Action"] in ("s3:GetObject", ["s3:GetObject"])
         assert allow["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
+
+
+@pytest.mark.parametrize("path", ["deploy/hook-registration.yaml", "deploy/org-stackset.yaml"])
+def test_setting_parameters_cannot_break_the_configuration_json(path):
+    """Parameter values are pasted into a JSON string by Fn::Sub: a quote or backslash would
+    break it, so every setting parameter is constrained (Exemptions: escaped text only)."""
+    parameters = load(path)["Parameters"]
+    for name in SETTINGS & set(parameters):
+        parameter = parameters[name]
+        if "AllowedValues" in parameter:
+            assert not any(set(str(v)) & {'"', "\\"} for v in parameter["AllowedValues"]), name
+            continue
+        pattern = parameter["AllowedPattern"]
+        for breaking in ('a"b', "a\\", '"}, "x": "'):
+            assert not re.fullmatch(pattern, breaking), (name, breaking)
+
+
+@pytest.mark.parametrize("example", sorted((ROOT / "deploy").glob("type-configuration-*.json")), ids=lambda p: p.name)
+def test_the_example_settings_can_be_given_as_parameters(example):
+    """Every value of the example documents passes the registration parameter's constraints."""
+    parameters = load("deploy/hook-registration.yaml")["Parameters"]
+    properties = json.loads(example.read_text())["CloudFormationConfiguration"]["HookConfiguration"]["Properties"]
+    for name, value in properties.items():
+        if name == "Exemptions":
+            value = json.dumps(value)[1:-1]
+        parameter = parameters[name]
+        if "AllowedValues" in parameter:
+            assert value in parameter["AllowedValues"], name
+        else:
+            assert re.fullmatch(parameter["AllowedPattern"], value), (name, value)
