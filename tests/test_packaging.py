@@ -56,15 +56,34 @@ def test_handler_package_has_code_and_dependencies_and_nothing_else(built):
     assert "dataperimeter_ecr_replicationguard/models.py" in names
     assert any(n.startswith("cloudformation_cli_python_lib/") for n in names)
     assert any(n.startswith("yaml/") for n in names)
+    assert any(n.startswith("boto3/") for n in names)  # Organizations look-ups
     for name in names:
         assert "__pycache__" not in name and not name.endswith((".pyc", ".pyo")), name
+        assert not name.startswith("bin/") and not name.endswith(".dist-info/RECORD"), name
         assert not name.startswith(("tests/", ".venv/", "bench/", "docs/")), name
         if name.startswith("dataperimeter_ecr_replicationguard/"):
             assert not name.rsplit("/", 1)[-1].startswith("test_"), name
 
 
+def test_no_file_names_the_machine_that_built_it(built):
+    """Nothing in the package mentions the checkout or the build venv (pip's console scripts did)."""
+    markers = {str(ROOT).encode(), sys.prefix.encode()}
+    outer = zipfile.ZipFile(built)
+    inner = zipfile.ZipFile(outer.open("ResourceProvider.zip"))
+    for archive in (outer, inner):
+        for name in archive.namelist():
+            if name != "ResourceProvider.zip":
+                data = archive.read(name)
+                assert not [marker for marker in markers if marker in data], name
+
+
 def test_build_is_reproducible(built, tmp_path):
-    again = packaging.package(tmp_path)
+    """The script behind `make package`, run again: same bytes, and it prints the path and size."""
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "package.py"), "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    again = tmp_path / built.name
+    assert result.stdout.split() == [str(again), f"{again.stat().st_size / 1e6:.1f}", "MB"]
     assert hashlib.sha256(again.read_bytes()).hexdigest() == hashlib.sha256(built.read_bytes()).hexdigest()
 
 

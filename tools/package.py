@@ -5,7 +5,10 @@ The build runs in a scratch copy of the project (so build/ and the zip never lan
 with this environment's `pip` first on PATH (the cfn python plugin runs whichever `pip` it finds,
 and the wheels it installs must match the Lambda runtime: build with Python 3.11 on Linux x86_64).
 The zip and the ResourceProvider.zip inside it are then rewritten with sorted entries, fixed
-timestamps and no byte-code caches, so the same inputs give the same bytes.
+timestamps and no byte-code caches, so the same inputs give the same bytes. Also dropped: the
+console scripts pip writes to bin/ (their #! line names the builder's venv, and Lambda never runs
+them) and the dist-info RECORD files (they list those scripts and caches; nothing reads them at run
+time), so the bytes do not depend on where the project was checked out.
 
     python tools/package.py [--out dist/]     # prints the package's path and size
 """
@@ -28,7 +31,7 @@ NAME = "dataperimeter-ecr-replicationguard"
 PACKAGE = "src/dataperimeter_ecr_replicationguard"
 COPIED = (".rpdk-config", "requirements.txt", "template.yml", "target-schemas", "target-info.json", "inputs")
 EPOCH = (1980, 1, 1, 0, 0, 0)
-CACHES = re.compile(r"(^|/)__pycache__(/|$)|\.py[co]$")
+CACHES = re.compile(r"(^|/)__pycache__(/|$)|\.py[co]$|^bin/|\.dist-info/RECORD$")
 
 
 def version() -> str:
@@ -55,7 +58,7 @@ def build(scratch: pathlib.Path) -> pathlib.Path:
 
 
 def normalised(data: bytes) -> bytes:
-    """The zip's entries, sorted, dated 1980-01-01, without byte-code caches; nested zips too."""
+    """The zip's entries, sorted, dated 1980-01-01, without caches, bin/ or RECORD; nested zips too."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for name in sorted(source.namelist()):
