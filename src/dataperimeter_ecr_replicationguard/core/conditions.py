@@ -51,7 +51,8 @@ def identity_pin(condition: Condition, trust: Trust) -> Verdict:
     if key == "aws:principalaccount":
         return _all(condition, lambda v: _literal_in(v, condition, trust.accounts), "trusted account IDs")
     if key == "aws:principalarn":
-        return _all(condition, lambda v: _arn_account_trusted(v, trust), "ARNs whose account is a literal trusted account")
+        return _all(condition, lambda v: _arn_account_trusted(v, condition, trust),
+                    "ARNs whose account is a literal trusted account")
     return _all(condition, lambda v: _org_path_trusted(v, trust), "paths under a trusted organization or OU")
 
 
@@ -68,7 +69,8 @@ def source_pin(condition: Condition, trust: Trust) -> Verdict:
     if key == "aws:sourceorgid":
         return _all(condition, lambda v: _literal_in(v, condition, trust.organization_ids), "trusted organization IDs")
     if key == "aws:sourcearn":
-        return _all(condition, lambda v: _arn_account_trusted(v, trust), "ARNs whose account is a literal trusted account")
+        return _all(condition, lambda v: _arn_account_trusted(v, condition, trust),
+                    "ARNs whose account is a literal trusted account")
     return _all(condition, lambda v: _org_path_trusted(v, trust), "paths under a trusted organization or OU")
 
 
@@ -130,9 +132,14 @@ def _literal_in(value: str, condition: Condition, trusted: frozenset[str]) -> bo
     return value in trusted
 
 
-def _arn_account_trusted(value: str, trust: Trust) -> bool:
+def _arn_account_trusted(value: str, condition: Condition, trust: Trust) -> bool:
     parts = value.split(":", 5)
     if len(parts) < 6 or parts[0] != "arn":
+        return False
+    if condition.base == "StringLike" and any(c in ":".join(parts[:5]) for c in "*?"):
+        # StringLike matches the whole string: a wildcard before the account field can span
+        # colons (IAM paths may hold ":"), so the account field is not pinned. ArnLike matches
+        # the six fields one by one and is safe.
         return False
     partition, account = parts[1], parts[4]
     return partition == trust.partition and account in trust.accounts  # literal: no wildcard can be "in"

@@ -10,7 +10,7 @@ Allow grants everyone but the listed principals: never compliant.
 
 from __future__ import annotations
 
-import fnmatch
+import re
 from typing import Iterable
 
 from .conditions import deny_guard_condition, pinned
@@ -111,6 +111,7 @@ def _is_guard(deny: Statement, trust: Trust) -> bool:
     return (
         deny.principal in ("*", {"AWS": "*"})
         and deny.actions is not None
+        and deny.not_resources is None  # NotResource denies everything except some resources
         and bool(deny.conditions)
         and all(deny_guard_condition(c, trust) for c in deny.conditions)
     )
@@ -122,14 +123,22 @@ def _covers(guard: Statement, allow: Statement) -> bool:
     if allow.actions is None:  # NotAction: only a guard on every ECR action covers it
         actions_covered = any(p in ("*", "ecr:*", "ecr-public:*") for p in patterns)
     else:
-        actions_covered = all(any(fnmatch.fnmatchcase(a.lower(), p) for p in patterns) for a in allow.actions)
+        actions_covered = all(any(_wildcard_covers(p, a.lower()) for p in patterns) for a in allow.actions)
     if not actions_covered:
         return False
     if guard.resources is None or "*" in guard.resources:
         return True
     if allow.resources is None:
         return False
-    return all(any(fnmatch.fnmatchcase(r, g) for g in guard.resources) for r in allow.resources)
+    return all(any(_wildcard_covers(g, r) for g in guard.resources) for r in allow.resources)
+
+
+def _wildcard_covers(pattern: str, value: str) -> bool:
+    """Does the IAM wildcard ``pattern`` match everything the (possibly wildcarded) ``value``
+    matches? IAM knows only ``*`` and ``?`` (no ``[...]`` classes). A ``?`` of the pattern stands
+    for one character, so it cannot stand for a ``*`` of the value; a ``*`` can stand for anything."""
+    regex = "".join(".*" if c == "*" else "[^*]" if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.DOTALL) is not None
 
 
 def _only(statement: Statement, actions: frozenset[str]) -> bool:

@@ -65,6 +65,7 @@ class Statement:
     resources: tuple[str, ...] | None  # None when absent (the repository itself) or NotResource
     conditions: tuple[Condition, ...]
     path: str  # JSON pointer of the statement in the properties
+    not_resources: tuple[str, ...] | None = None  # as written when NotResource is used
 
     @property
     def label(self) -> str:
@@ -147,13 +148,16 @@ def _statement(index: int, raw: Any, where: str) -> Statement | Finding:
     not_actions = _strings(raw["NotAction"]) if "NotAction" in raw else None
     if actions is None and not_actions is None:
         return _malformed(where, f"{label}: Action or NotAction must be a string or a non-empty list of strings")
-    resources = None
+    resources, not_resources = None, None
     if "Resource" in raw:
         resources = _strings(raw["Resource"])
         if resources is None:
             return _malformed(pointer_join(where, "Resource"), f"{label}: Resource must be a string or a list of strings")
     elif "NotResource" in raw:
-        resources = ("*",)  # everything but some: treat as everything
+        resources = ("*",)  # everything but some: an Allow is read as granting everything
+        not_resources = _strings(raw["NotResource"])
+        if not_resources is None:
+            return _malformed(pointer_join(where, "NotResource"), f"{label}: NotResource must be a string or a list of strings")
     conditions = _conditions(raw.get("Condition"))
     if isinstance(conditions, str):
         return _malformed(pointer_join(where, "Condition"), f"{label}: {conditions}")
@@ -163,6 +167,7 @@ def _statement(index: int, raw: Any, where: str) -> Statement | Finding:
         not_principal=raw.get("NotPrincipal") if has_not else None,
         actions=actions, not_actions=not_actions, resources=resources,
         conditions=conditions, path=where,
+        not_resources=not_resources,
     )
 
 

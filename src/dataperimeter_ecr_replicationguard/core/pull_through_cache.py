@@ -23,6 +23,9 @@ UPSTREAM_NOT_ALLOWED = "ECR-PTC-UPSTREAM-NOT-ALLOWED"
 MALFORMED = "ECR-PTC-MALFORMED"
 UNRESOLVED = "ECR-PTC-UNRESOLVED"
 
+# The DNS suffixes of the AWS partitions (aws, aws-cn, aws-us-gov, iso, iso-b, iso-e, iso-f, eusc).
+AWS_DOMAINS = ("amazonaws.com", "amazonaws.com.cn", "c2s.ic.gov", "sc2s.sgov.gov", "cloud.adc-e.uk",
+               "csp.hci.ic.gov", "amazonaws.eu")
 _ECR_HOST = re.compile(r"(?P<account>[^.]+)\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.(?P<domain>[a-z0-9.-]+)")
 
 
@@ -49,7 +52,9 @@ def check(properties: Any, trust: Trust):
                          f"UpstreamRegistryUrl must be a registry URL, got {shown(url)}",
                          "Set UpstreamRegistryUrl to the upstream registry's host name")]
     host = registry_host(url)
-    if ".dkr.ecr" in host or properties.get("UpstreamRegistry") == "ecr":
+    registry = properties.get("UpstreamRegistry")
+    declared_ecr = isinstance(registry, str) and registry.lower() == "ecr"
+    if declared_ecr or _looks_like_ecr(host):
         return _check_ecr(host, url, where, trust)
     allowed = trust.allowed_upstream_registry_urls
     if allowed and host not in allowed:
@@ -60,8 +65,16 @@ def check(properties: Any, trust: Trust):
     return []
 
 
+def _looks_like_ecr(host: str) -> bool:
+    """An ECR registry host in an AWS domain. ``<acct>.dkr.ecr.<region>.example.com`` is not ECR:
+    it is an ordinary upstream and must pass AllowedUpstreamRegistryUrls."""
+    return ".dkr.ecr" in host and host.endswith(tuple("." + domain for domain in AWS_DOMAINS))
+
+
 def _check_ecr(host: str, url: str, where: str, trust: Trust):
     match = _ECR_HOST.fullmatch(host)
+    if match is not None and match.group("domain") not in AWS_DOMAINS:
+        match = None
     account = match.group("account") if match else ""
     if not re.fullmatch(r"[0-9]{12}", account):
         return [_finding(MALFORMED, Category.INVALID, where, shown(url),
