@@ -85,6 +85,7 @@ def _call(function: str, event: dict, response: object) -> dict:
         "status": answer.get("hookStatus", answer.get("status")),
         "errorCode": answer.get("errorCode"),
         "hasMessage": bool(answer.get("message")),
+        "message": answer.get("message"),
     }
 
 
