@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import uuid
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings as hypothesis_settings
+
+# Property tests are bounded and derandomized (same examples on every run, in CI and locally);
+# HYPOTHESIS_PROFILE=explore runs more, random examples.
+hypothesis_settings.register_profile(
+    "ci", max_examples=60, derandomize=True, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+hypothesis_settings.register_profile("explore", max_examples=1000, deadline=None,
+                                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 TYPE_NAME = "DataPerimeter::ECR::ReplicationGuard"
 ACCOUNT = "111111111111"
