@@ -96,12 +96,17 @@ def organization_accounts(
 ) -> frozenset[str]:
     """ACTIVE accounts of the trusted organizations and beneath the trusted OU paths: the whole
     listing (one ListAccounts page per 20 accounts, plus the OU walk)."""
-    confirm_organization(client, org_ids, ou_paths, deadline)
+    org_id = confirm_organization(client, org_ids, ou_paths, deadline)
     accounts: set[str] = set()
     if org_ids:
         accounts |= _active(_pages(client, "ListAccounts", deadline))
     for path in sorted(ou_paths):
-        accounts |= _accounts_beneath(client, path.rstrip("/").rsplit("/", 1)[-1], deadline)
+        top = path.rstrip("/").rsplit("/", 1)[-1]
+        # The path names the OU's ancestors too: an OU that is not (or no longer) where the path
+        # says, e.g. moved under a quarantine OU, matches nothing, as in trusted_member().
+        if top.startswith("ou-") and path_of(client, top, org_id, deadline) + top + "/" != path:
+            continue
+        accounts |= _accounts_beneath(client, top, deadline)
     return frozenset(accounts)
 
 
