@@ -108,6 +108,8 @@ def _template(model: Mapping[str, Any], trust: Trust, context: Context) -> list[
         results = evaluate_template(template, trust, context)
     except (TemplateSyntaxError, NotATemplate) as error:
         raise _Unreadable(f"the payload's {which} cannot be read: {error}") from None
+    except RecursionError:
+        raise _Unreadable(f"the payload's {which} is nested too deeply to evaluate") from None
     return [(r.logical_id, list(r.findings)) for r in results]
 
 
@@ -140,6 +142,8 @@ def _after_properties(change: Mapping[str, Any], logical_id: str) -> Any:
     if isinstance(after, str):
         try:
             after = json.loads(after)
+        except RecursionError:
+            raise _Unreadable(f"{logical_id}: {key} is nested too deeply to read") from None
         except ValueError as error:
             raise _Unreadable(f"{logical_id}: {key} is not JSON ({error})") from None
     if not isinstance(after, Mapping):

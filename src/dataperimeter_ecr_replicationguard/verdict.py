@@ -51,7 +51,8 @@ def progress_event(target: str, judged: Sequence[Judged], passed_message: str, *
                 )
             ],
         )
-    annotations = [annotation(j, j in fails) for j in judged]
+    failing_ids = {id(j) for j in fails}  # not `j in fails`: quadratic with thousands of findings
+    annotations = [annotation(j, id(j) in failing_ids) for j in judged]
     if fails:
         return ProgressEvent(
             status=OperationStatus.FAILED,

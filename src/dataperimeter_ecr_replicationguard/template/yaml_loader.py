@@ -99,6 +99,8 @@ def load_template_text(text: str) -> Any:
     if stripped.startswith("{"):
         try:
             return json.loads(text, object_pairs_hook=_json_object)
+        except RecursionError:
+            raise TemplateSyntaxError("the template is nested too deeply") from None
         except ValueError as error:
             raise TemplateSyntaxError(f"the template is not valid JSON: {error}") from None
     try:

@@ -1,0 +1,192 @@
+"""Resource limits (issue 8): oversized and deeply nested input is answered within a bounded time
+and memory, and fails closed where it is beyond what ECR or CloudFormation accepts.
+
+Each case runs in a fresh interpreter (so one case's memory does not hide another's): the
+hook is warmed once (imports), then one invocation is timed and one is traced (tracemalloc
+peak of what the invocation allocates on top of its input). Bounds are generous but real:
+< 2 s and < 200 MB traced, < 400 MB resident for the whole process.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+SRC = TESTS.parent / "src"
+SECONDS = 2.0
+TRACED_BYTES = 200 * 2**20
+RESIDENT_KB = 400 * 2**10
+
+CHILD = textwrap.dedent(
+    """
+    import json, resource, sys, time, tracemalloc
+    sys.path[:0] = [{tests!r}, {src!r}]
+    sys.setrecursionlimit(1000)  # Lambda's default
+    from conftest import hook_request, replication
+    from dataperimeter_ecr_replicationguard.handlers import hook
+    hook(hook_request("AWS::ECR::Repository", {{}}), None)  # warm: imports
+    {build}
+    start = time.perf_counter()
+    response = dict(hook(event, None))
+    seconds = time.perf_counter() - start
+    tracemalloc.start()
+    hook(event, None)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(json.dumps({{
+        "seconds": seconds, "peak": peak, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "status": response["hookStatus"], "code": response.get("errorCode"), "message": response.get("message"),
+        "annotations": [a["annotationName"] for a in response.get("annotations") or []],
+    }}))
+    """
+)
+
+
+def measure(build: str) -> dict:
+    """Run ``build`` (Python that defines ``event``) and one hook invocation in a fresh interpreter."""
+    code = CHILD.format(tests=str(TESTS), src=str(SRC), build=textwrap.indent(textwrap.dedent(build), "").strip())
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"measured: {result['seconds']:.3f} s, traced peak {result['peak'] / 2**20:.1f} MB, "
+          f"resident {result['rss_kb'] / 1024:.0f} MB: {result['status']} {result['code']}")
+    assert result["seconds"] < SECONDS, result["seconds"]
+    assert result["peak"] < TRACED_BYTES, result["peak"]
+    assert result["rss_kb"] < RESIDENT_KB, result["rss_kb"]
+    assert len(result["message"] or "") <= 1024
+    assert "Traceback" not in (result["message"] or "")
+    return result
+
+
+def policy_event(policy_expression: str, resource_type: str = "AWS::ECR::Repository", key: str = "RepositoryPolicyText") -> str:
+    return f"""
+    policy = {policy_expression}
+    event = hook_request({resource_type!r}, {{"RepositoryName": "app", {key!r}: policy}}, logical_id="Big")
+    """
+
+
+GRANT = ('{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, '
+         '"Action": "ecr:BatchGetImage"}')
+
+
+@pytest.mark.parametrize(
+    "name, expression",
+    [
+        ("10 MB policy string", '"{\\"Statement\\": [" + ", ".join([' + repr(GRANT) + '] * 100_000)[:10 * 2**20] + "]}"'),
+        ("10 MB of one string", '"x" * (10 * 2**20)'),
+        ("100,000 statements as text", 'json.dumps({"Version": "2012-10-17", "Statement": [json.loads(' + repr(GRANT) + ')] * 100_000})'),
+        ("100,000 statements as an object", '{"Version": "2012-10-17", "Statement": [json.loads(' + repr(GRANT) + ')] * 100_000}'),
+        ("100,000-deep nesting as text", '"[" * 100_000 + "]" * 100_000'),
+    ],
+)
+def test_policies_beyond_what_ecr_accepts_fail_closed_quickly(name, expression):
+    result = measure(policy_event(expression))
+    assert result["status"] == "FAILED" and result["code"] == "InvalidRequest"
+    assert result["annotations"] == ["ECR-POLICY-TOO-LONG"]
+    assert "ECR accepts at most 10240" in result["message"] and "Big (AWS::ECR::Repository)" in result["message"]
+    assert "/RepositoryPolicyText" in result["message"]
+
+
+@pytest.mark.parametrize("depth", [990, 5_000])
+def test_deep_nesting_within_the_length_limit_fails_closed(depth):
+    """json.loads raises RecursionError on deep JSON text: caught, reported, FAILED."""
+    statement = '{"Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "ecr:BatchGetImage", "Sid": '
+    result = measure(policy_event(f'"{{\\"Statement\\": [" + {statement!r} + "[" * {depth} + "]" * {depth} + "}}]}}"'))
+    assert result["status"] == "FAILED" and result["code"] == "InvalidRequest"
+    assert result["annotations"] == ["ECR-POLICY-MALFORMED"]
+    assert "/RepositoryPolicyText" in result["message"]
+
+
+def test_ecr_policy_length_limit_is_exact():
+    from dataperimeter_ecr_replicationguard.core.policy_document import MAX_POLICY_CHARACTERS, parse_policy
+
+    base = json.dumps({"Version": "2012-10-17", "Statement": [json.loads(GRANT)]})
+    at_limit = base[:-1] + " " * (MAX_POLICY_CHARACTERS - len(base)) + "}"
+    assert len(at_limit) == MAX_POLICY_CHARACTERS == 10_240
+    policy, findings = parse_policy(at_limit, "/P")
+    assert policy is not None and findings == []
+    _, findings = parse_policy(at_limit + " ", "/P")
+    assert [f.rule_id for f in findings] == ["ECR-POLICY-TOO-LONG"]
+
+
+def test_a_stack_template_nested_100000_deep_fails_closed_quickly():
+    result = measure("""
+    event = hook_request("STACK", {}, logical_id="deep-stack")
+    event["requestData"]["targetType"] = "STACK"
+    event["requestData"]["targetModel"] = {"template": '{"Resources": {"R": {"Type": "AWS::ECR::Repository", "Properties": ' + "[" * 100_000 + "]" * 100_000 + "}}}"}
+    """)
+    assert result["status"] == "FAILED" and result["code"] == "InvalidRequest"
+    assert "deep-stack (STACK)" in result["message"] and "nested too deeply" in result["message"]
+
+
+def test_a_change_set_after_context_nested_100000_deep_fails_closed_quickly():
+    result = measure("""
+    event = hook_request("CHANGE_SET", {}, logical_id="deep-change")
+    event["requestData"]["targetType"] = "CHANGE_SET"
+    event["requestData"]["targetModel"] = {"changedResources": [{
+        "action": "CREATE", "logicalResourceId": "Repo", "resourceType": "AWS::ECR::Repository",
+        "afterContext": '{"Properties": ' + "[" * 100_000 + "]" * 100_000 + "}"}]}
+    """)
+    assert result["status"] == "FAILED" and result["code"] == "InvalidRequest"
+    assert "Repo: afterContext is nested too deeply" in result["message"]
+
+
+def test_a_stack_with_twenty_thousand_findings_is_answered_in_bounded_time():
+    """One annotation per finding: building them must stay linear (it was quadratic: 2,500
+    findings took 1.2 s, 20,000 would take over a minute, past the hook's 30 s)."""
+    result = measure("""
+    rule = {"Destinations": [{"Region": "eu-west-1", "RegistryId": f"9999{n:08d}"} for n in range(100)]}
+    properties = {"ReplicationConfiguration": {"Rules": [rule] * 25}}
+    template = {"Resources": {f"Repl{i}": {"Type": "AWS::ECR::ReplicationConfiguration", "Properties": properties}
+                              for i in range(8)}}
+    event = hook_request("STACK", {}, logical_id="wide-stack")
+    event["requestData"]["targetType"] = "STACK"
+    event["requestData"]["targetModel"] = {"template": json.dumps(template)}
+    """)
+    assert result["status"] == "FAILED" and result["code"] == "NonCompliant"
+    assert len(result["annotations"]) == 20_000
+    assert "20000 findings" in result["message"]
+
+
+ACCOUNTS = "[f'{n:012d}' for n in range(200_000_000_000, 200_000_000_000 + 77_000)]"
+
+
+@pytest.mark.parametrize("destination, status", [("200000076999", "SUCCESS"), ("999999999999", "FAILED")])
+def test_a_one_megabyte_account_list_in_the_type_configuration(destination, status):
+    result = measure(f"""
+    accounts = ",".join({ACCOUNTS})
+    assert len(accounts) > 2**20 - 50_000
+    event = hook_request("AWS::ECR::ReplicationConfiguration", replication(("eu-west-1", {destination!r})),
+                         config={{"TrustedAccountIds": accounts}})
+    """)
+    assert result["status"] == status
+
+
+def test_a_one_megabyte_invalid_account_list_is_one_bounded_configuration_error():
+    result = measure(f"""
+    accounts = ",".join(a[:11] + "\\uff11" for a in {ACCOUNTS})
+    event = hook_request("AWS::ECR::ReplicationConfiguration", replication(("eu-west-1", "111111111111")),
+                         config={{"TrustedAccountIds": accounts}})
+    """)
+    assert result["status"] == "FAILED" and result["code"] == "InvalidTypeConfiguration"
+    assert "TrustedAccountIds" in result["message"] and "and 76995 more" in result["message"]
+
+
+def test_25_rules_of_100_foreign_destinations_count_what_the_message_leaves_out():
+    result = measure("""
+    rule = [("eu-west-1", f"9999{n:08d}") for n in range(100)]
+    event = hook_request("AWS::ECR::ReplicationConfiguration", replication(*rule, rules=25), logical_id="Wide")
+    """)
+    assert result["status"] == "FAILED" and result["code"] == "NonCompliant"
+    assert len(result["annotations"]) == 2500
+    message = result["message"]
+    assert message.startswith("NonCompliant: Wide (AWS::ECR::ReplicationConfiguration): 2500 findings.")
+    assert "/ReplicationConfiguration/Rules/0/Destinations/0/RegistryId" in message
+    shown = message.count("[ECR-REPLICATION-UNTRUSTED-DESTINATION]")
+    assert message.endswith(f"(+{2500 - shown} more in the hook annotations)"), message[-80:]
