@@ -7,6 +7,7 @@ message naming what and where (fail closed).
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any, MutableMapping, Optional
 
@@ -103,7 +104,7 @@ def _guard(session, request, type_configuration, target: str) -> ProgressEvent:
         )
     try:
         raw = type_configuration._serialize() if type_configuration is not None else None
-        settings = parse_settings(raw)
+        settings = settings_of(raw)
     except ConfigurationError as error:
         return _failed(
             HandlerErrorCode.InvalidTypeConfiguration,
@@ -145,6 +146,20 @@ def _stack_target(session, context, settings, invocation) -> ProgressEvent:
         target_type, _text(context.targetLogicalId), context.targetModel, settings, invocation, trust, today_utc()
     )
     return with_trust_notes(event, trust)
+
+
+def settings_of(raw: Any):
+    """``parse_settings``, remembered per configuration: CloudFormation sends the same type
+    configuration on every invocation, and re-reading thousands of account IDs each time would
+    cost more than the analysis. A configuration that does not validate is never remembered."""
+    if isinstance(raw, dict) and all(isinstance(v, (str, bool, int, float, type(None))) for v in raw.values()):
+        return _parsed(tuple(sorted(raw.items())))
+    return parse_settings(raw)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(items: tuple):
+    return parse_settings(dict(items))
 
 
 def with_trust_notes(event: ProgressEvent, trust) -> ProgressEvent:

@@ -1,0 +1,51 @@
+"""The hook's import path (what a cold Lambda pays for): importing the handler module loads the
+library and the hook's own modules, nothing else. Checked in a fresh interpreter."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+PACKAGE = "dataperimeter_ecr_replicationguard"
+
+
+def modules_after(statement: str) -> dict:
+    code = (
+        "import sys, json\n"
+        "import cloudformation_cli_python_lib\n"
+        "library = set(sys.modules)\n"
+        f"{statement}\n"
+        "print(json.dumps({'library': sorted(library), 'all': sorted(sys.modules)}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": SRC}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_the_handler_import_path_loads_no_cli_linter_yaml_or_organizations_code():
+    loaded = set(modules_after(f"import {PACKAGE}.handlers")["all"])
+    assert f"{PACKAGE}.handlers" in loaded
+    forbidden_roots = {"cfnlint", "yaml", "moto", "jsonschema"}
+    assert not {m for m in loaded if m.split(".")[0] in forbidden_roots}
+    own_forbidden = {f"{PACKAGE}.{name}" for name in (
+        "cli", "scan", "output", "stack_targets", "template", "trust_sources.organizations",
+        "trust_sources.membership")}
+    assert not {m for m in loaded if m in own_forbidden or m.rsplit(".", 1)[0] in own_forbidden}
+
+
+def test_the_hook_adds_only_its_own_modules_to_what_the_library_loads():
+    """boto3 comes with cloudformation_cli_python_lib (its SessionProxy); the hook itself adds
+    no third-party module, so no boto3 client, resource or service model is loaded at import."""
+    found = modules_after(f"import {PACKAGE}.handlers")
+    added = set(found["all"]) - set(found["library"])
+    foreign = {m for m in added if not m.startswith(PACKAGE) and not m.startswith("cloudformation_cli_python_lib.")}
+    assert foreign == set()
+    assert not {m for m in added if m.startswith(("boto3.", "botocore."))}
+
+
+def test_the_scan_command_does_load_what_the_hook_must_not_so_the_checks_above_can_fail():
+    loaded = set(modules_after(f"import {PACKAGE}.scan")["all"])
+    assert f"{PACKAGE}.output" in loaded
