@@ -218,3 +218,13 @@ def test_object_and_json_text_give_the_same_findings(statements):
     as_object = evaluate(REPOSITORY, "R", {"RepositoryPolicyText": {"Statement": statements}}, TRUST)
     as_text = evaluate(REPOSITORY, "R", {"RepositoryPolicyText": json.dumps({"Statement": statements})}, TRUST)
     assert rules(as_object) == rules(as_text)
+
+
+@pytest.mark.parametrize("url", [
+    "999999999999.dkr.ecr.eu-west-1.amazonaws.com:443",
+    "https://user@999999999999.dkr.ecr.eu-west-1.amazonaws.com:443/v2/",
+    "999999999999.DKR.ECR.eu-west-1.AMAZONAWS.com.",
+])
+def test_a_port_or_user_part_does_not_disguise_a_foreign_ecr_upstream(url):
+    findings = evaluate("AWS::ECR::PullThroughCacheRule", "Cache", {"UpstreamRegistryUrl": url}, TRUST)
+    assert [(f.rule_id, f.subject) for f in findings] == [("ECR-PTC-UNTRUSTED-UPSTREAM", "999999999999")]

@@ -36,6 +36,13 @@ def registry_host(url: str) -> str:
     return host.split("/", 1)[0].rstrip(".")
 
 
+def hostname(host: str) -> str:
+    """The name alone, without user information or port: ``u@123.dkr.ecr...com:443`` -> ``123.dkr.ecr...com``.
+    A port or user part must not disguise an ECR registry as some other upstream."""
+    name = host.rsplit("@", 1)[-1]
+    return re.sub(r":[0-9]*$", "", name).rstrip(".")
+
+
 def check(properties: Any, trust: Trust):
     if not isinstance(properties, dict):
         return [_finding(MALFORMED, Category.INVALID, "", type_name(properties),
@@ -54,8 +61,8 @@ def check(properties: Any, trust: Trust):
     host = registry_host(url)
     registry = properties.get("UpstreamRegistry")
     declared_ecr = isinstance(registry, str) and registry.lower() == "ecr"
-    if declared_ecr or _looks_like_ecr(host):
-        return _check_ecr(host, url, where, trust)
+    if declared_ecr or _looks_like_ecr(hostname(host)):
+        return _check_ecr(hostname(host), url, where, trust)
     allowed = trust.allowed_upstream_registry_urls
     if allowed and host not in allowed:
         return [_finding(UPSTREAM_NOT_ALLOWED, Category.VIOLATION, where, host,
