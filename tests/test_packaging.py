@@ -86,7 +86,19 @@ def test_build_is_reproducible(built, tmp_path):
     assert result.returncode == 0, result.stderr
     again = tmp_path / built.name
     assert result.stdout.split() == [str(again), f"{again.stat().st_size / 1e6:.1f}", "MB"]
-    assert hashlib.sha256(again.read_bytes()).hexdigest() == hashlib.sha256(built.read_bytes()).hexdigest()
+    assert hashlib.sha256(again.read_bytes()).hexdigest() == hashlib.sha256(built.read_bytes()).hexdigest(), (
+        "entries that differ (a source file edited between the two builds also shows here): "
+        f"{differing_entries(built, again)}")
+
+
+def differing_entries(first: pathlib.Path, second: pathlib.Path) -> list[str]:
+    def entries(path: pathlib.Path) -> dict[str, bytes]:
+        outer = zipfile.ZipFile(path)
+        inner = zipfile.ZipFile(outer.open("ResourceProvider.zip"))
+        return {**{n: outer.read(n) for n in outer.namelist()}, **{f"ResourceProvider.zip/{n}": inner.read(n)
+                                                                  for n in inner.namelist()}}
+    a, b = entries(first), entries(second)
+    return sorted(name for name in a.keys() | b.keys() if a.get(name) != b.get(name))[:20]
 
 
 def test_the_unzipped_handler_package_runs_the_hook_alone(provider_dir, tmp_path):
