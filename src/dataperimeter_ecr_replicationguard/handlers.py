@@ -31,6 +31,7 @@ from .exemptions import judge, stack_name_of, today_utc
 from .invocation import invocation_of
 from .models import TypeConfigurationModel
 from .report import MESSAGE_LIMIT
+from .request_errors import GuardedHook
 from .settings import ConfigurationError, parse_settings
 from .trust_sources import TrustUnavailable, resolve_trust
 from .verdict import progress_event
@@ -47,7 +48,7 @@ _TRUST_ERRORS = {
     "AWSOrganizationsNotInUseException": HandlerErrorCode.InvalidTypeConfiguration,
 }
 
-hook = Hook(TYPE_NAME, TypeConfigurationModel)
+hook = GuardedHook(TYPE_NAME, TypeConfigurationModel)  # library parse errors in actionable words
 test_entrypoint = hook.test_entrypoint
 
 
