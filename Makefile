@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo test generate validate contract-test package clean
+.PHONY: setup demo test generate validate contract-test package bench clean
 
 setup: $(VENV)/.installed
 
@@ -36,6 +36,12 @@ generate: setup
 # The schema handler package (cfn submit --dry-run), reproducible, in dist/: prints its path and size.
 package: setup
 	$(BIN)/python tools/package.py
+
+# Benchmarks against the peers (bench/: its own environment, never runtime or test dependencies);
+# writes docs/performance.md and docs/analysis-vs-trusted-set.png.
+bench:
+	bash bench/setup.sh
+	bench/.venv/bin/python bench/run.py
 
 clean:
 	rm -rf build dist dataperimeter-ecr-replicationguard.zip .pytest_cache

@@ -1,0 +1,76 @@
+"""(1) Core analysis in process against trusted sets of growing size; peer: cfn-guard-rs
+running the equivalent Guard rule (``IN`` against the same list) on the same resource."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import cfn_guard_rs
+from cfn_guard_rs.cfn_guard_rs import run_checks_rs
+
+from dataperimeter_ecr_replicationguard.core import evaluate
+from dataperimeter_ecr_replicationguard.settings import parse_settings
+from dataperimeter_ecr_replicationguard.trust_sources.static import static_trust
+
+import timing
+import workloads as w
+
+SIZES = (3, 500, 5000, 20000)
+REPLICATION = "AWS::ECR::ReplicationConfiguration"
+
+
+def trust_for(accounts: list[str]):
+    return static_trust(parse_settings(w.type_configuration(accounts)), w.DEPLOYING, "aws")
+
+
+def guard_passes(template: dict, rule: str) -> bool:
+    """The Guard verdict. cfn-guard-rs 0.3.3 garbles the report of a failing check with a long
+    list (``run_checks`` raises JSONDecodeError; the native call returns only the report's
+    tail), so the verdict is read from the tail: the rule is listed as compliant, or not."""
+    raw = run_checks_rs(json.dumps(template), rule, False)
+    return re.search(r'"compliant": \[\s*"ecr_replication_destinations_trusted"\s*\]\s*\}\s*$', raw) is not None
+
+
+def check_equivalence(accounts: list[str], trust, rule: str) -> None:
+    """Both sides agree: the trusted resource passes, one foreign destination fails."""
+    props = w.replication_properties(accounts)
+    bad = w.replication_properties(accounts)
+    bad["ReplicationConfiguration"]["Rules"][3]["Destinations"][7]["RegistryId"] = w.FOREIGN
+    ours_ok = not evaluate(REPLICATION, "R", props, trust)
+    ours_bad = bool(evaluate(REPLICATION, "R", bad, trust))
+    peer_ok = guard_passes(w.template({"R": {"Type": REPLICATION, "Properties": props}}), rule)
+    peer_bad = not guard_passes(w.template({"R": {"Type": REPLICATION, "Properties": bad}}), rule)
+    if not (ours_ok and ours_bad and peer_ok and peer_bad):
+        raise SystemExit(f"core bench: sides disagree (ours {ours_ok}/{ours_bad}, guard {peer_ok}/{peer_bad})")
+
+
+def run(repeat: int = 15) -> dict:
+    results = {}
+    for n in SIZES:
+        accounts = w.trusted_accounts(n)
+        trust = trust_for(accounts)
+        rule = w.guard_rule(accounts)
+        check_equivalence(accounts, trust, rule)
+        props = w.replication_properties(accounts)
+        policy = w.repository_policy_properties(accounts)
+        if evaluate("AWS::ECR::Repository", "P", policy, trust):
+            raise SystemExit("core bench: the large policy must pass")
+        template = w.template({"R": {"Type": REPLICATION, "Properties": props}})
+        config = w.type_configuration(accounts)
+        peer_number = 3 if n >= 5000 else 10
+        measured = timing.rounds({
+            "replication": lambda: timing.per_call(lambda: evaluate(REPLICATION, "R", props, trust), 200),
+            "policy": lambda: timing.per_call(lambda: evaluate("AWS::ECR::Repository", "P", policy, trust), 50),
+            "replication_with_settings": lambda: timing.per_call(
+                lambda: evaluate(REPLICATION, "R", props, static_trust.__wrapped__(
+                    parse_settings(config), w.DEPLOYING, "aws")), 5),
+            "guard_rs": lambda: timing.per_call(lambda: cfn_guard_rs.run_checks(template, rule), peer_number),
+        }, repeat)
+        results[n] = {
+            **{name: timing.summary(values) for name, values in measured.items()},
+            "ratio_guard_rs_over_ours": timing.ratios(measured["guard_rs"], measured["replication"]),
+            "ratio_guard_rs_over_ours_with_settings": timing.ratios(
+                measured["guard_rs"], measured["replication_with_settings"]),
+        }
+    return results

@@ -1,0 +1,72 @@
+"""`make bench`: every measurement of issue 7 in one run, then docs/performance.md and the plot.
+
+Usage: bench/.venv/bin/python bench/run.py [--quick]   (--quick: fewer repeats, for a smoke run)
+Results are also kept in bench/work/results.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path[:0] = [os.path.join(ROOT, "src"), HERE]
+
+import core_bench  # noqa: E402
+import hook_bench  # noqa: E402
+import report  # noqa: E402
+import scan_bench  # noqa: E402
+
+
+def step(name: str, fn, *args, **kwargs):
+    t0 = time.perf_counter()
+    print(f"bench: {name} ...", flush=True)
+    out = fn(*args, **kwargs)
+    print(f"bench: {name} done in {time.perf_counter() - t0:.1f} s", flush=True)
+    return out
+
+
+def orgs(cold_repeat: int, warm_repeat: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.join(ROOT, "src"), HERE])}
+    proc = subprocess.run([sys.executable, os.path.join(HERE, "orgs_bench.py"), str(cold_repeat), str(warm_repeat)],
+                          env=env, capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    work = os.path.join(HERE, "work")
+    os.makedirs(work, exist_ok=True)
+    if "--report-only" in argv:  # re-render docs from the last bench/work/results.json
+        with open(os.path.join(work, "results.json")) as f:
+            report.write(json.load(f), os.path.join(ROOT, "docs"))
+        return 0
+    started = time.perf_counter()
+    results = {
+        "core": step("core analysis vs cfn-guard-rs", core_bench.run, repeat=3 if quick else 9),
+        "warm": step("warm invocation vs floor", hook_bench.warm, repeat=5 if quick else 21),
+        "cold": step("cold start vs floor", hook_bench.cold, repeat=3 if quick else 15),
+        "import_path": step("import path", hook_bench.import_path),
+        "memory": {
+            "warm_3": step("memory: warm invocations", hook_bench.memory, 3),
+            "warm_5000": step("memory: warm invocations, 5,000 accounts", hook_bench.memory, 5000),
+            "core_20000": step("memory: core at 20,000 accounts", hook_bench.core_memory, 20000),
+        },
+        "scan": step("scan 1,000 templates", scan_bench.run, work, repeat=1 if quick else 3),
+        "orgs": step("Organizations, 10,000 accounts", orgs, 1 if quick else 3, 3 if quick else 10),
+    }
+    results["machine"] = report.machine()
+    results["seconds"] = time.perf_counter() - started
+    results = json.loads(json.dumps(results))  # the same (string) keys as a re-read results.json
+    with open(os.path.join(work, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    report.write(results, os.path.join(ROOT, "docs"))
+    print(f"bench: all done in {results['seconds']:.0f} s; wrote docs/performance.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
