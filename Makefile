@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo test generate validate contract-test package bench clean
+.PHONY: setup demo test generate validate contract-test package bench clean fuzz
 
 setup: $(VENV)/.installed
 
@@ -42,6 +42,14 @@ package: setup
 bench:
 	bash bench/setup.sh
 	bench/.venv/bin/python bench/run.py
+
+# Coverage-guided fuzzing (atheris/libFuzzer) of policy-text parsing and the analysis, for
+# FUZZ_SECONDS; a crash saves its input as fuzz/artifacts/crash-*. The test suite runs it briefly.
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	mkdir -p fuzz/artifacts
+	$(BIN)/python fuzz/fuzz_policy.py -max_total_time=$(FUZZ_SECONDS) -dict=fuzz/policy.dict \
+		-artifact_prefix=fuzz/artifacts/ fuzz/artifacts/corpus
 
 clean:
 	rm -rf build dist dataperimeter-ecr-replicationguard.zip .pytest_cache
