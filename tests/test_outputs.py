@@ -89,7 +89,7 @@ def test_every_format_writes_only_to_stdout(tmp_path):
 
 
 def test_the_json_format_is_documented():
-    doc = (ROOT / "SCAN.md").read_text(encoding="utf-8")
+    doc = (ROOT / "docs" / "scan.md").read_text(encoding="utf-8")
     for key in ("file", "line", "logicalId", "resourceType", "ruleId", "severity", "message", "path", "subject",
                 "remediation", "failing", "exempted", "expiredExemptions", "schemaVersion"):
         assert f"`{key}`" in doc, key

@@ -1,4 +1,4 @@
-"""``--format json``: stable, documented in SCAN.md. Keys are never renamed; new keys
+"""``--format json``: stable, documented in docs/scan.md. Keys are never renamed; new keys
 may be added. ``findings`` is sorted by file, line, logical ID, path and rule."""
 
 from __future__ import annotations
