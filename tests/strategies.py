@@ -227,7 +227,8 @@ def _disguises(path_key: str) -> list[Any]:
     if path_key == "UpstreamRegistryUrl":
         host = f"{FOREIGN}.dkr.ecr.eu-west-1.amazonaws.com"
         return [host, host.upper(), f"https://{host}/", f"{host}.", f"HTTPS://{host}/v2/",
-                f"{FOREIGN}.dkr.ecr-fips.us-east-1.amazonaws.com", f"{TRUSTED}.dkr.ecr.cn-north-1.amazonaws.com.cn",
+                f"{FOREIGN}.dkr.ecr-fips.us-east-1.amazonaws.com", f"{host}?x", f"{host}#x", f"{host}\\x",
+                f"{host}:443", f"u@{host}", host.replace(".com", "\uff0ecom"), f"{host}\u3002", f"{TRUSTED}.dkr.ecr.cn-north-1.amazonaws.com.cn",
                 {"Fn::Sub": f"{FOREIGN}.dkr.ecr.${{AWS::Region}}.amazonaws.com"}, "{{resolve:ssm:/upstream}}",
                 *[f"{t}.dkr.ecr.eu-west-1.amazonaws.com" for t in trusted_lookalikes]]
     # a policy Principal
@@ -261,6 +262,8 @@ def adversarial(draw, resource_type: str, disguise: bool = True) -> tuple[dict, 
     # 1. the offending value in a disguise that must still fail
     if disguise and draw(st.booleans()):
         tree = put(tree, bad_path, draw(st.sampled_from(_disguises(str(bad_path[-1])))))
+    if "UpstreamRegistry" in tree and draw(st.booleans()):
+        del tree["UpstreamRegistry"]  # optional in CloudFormation: the URL alone must decide
     # 2. junk beside anything on the way to it (never an IAM/ECR keyword)
     for depth in range(draw(st.integers(min_value=0, max_value=len(bad_path)))):
         node = get(tree, bad_path[:depth])

@@ -144,3 +144,20 @@ def test_any_mutated_stack_payload_gets_a_bounded_deterministic_answer(resource_
     ]
     event = stack_event(target, models[where])
     assert verdict(answer(event)) == verdict(answer(event))
+
+
+HOST = "999999999999.dkr.ecr.eu-west-1.amazonaws.com"
+
+
+@pytest.mark.parametrize("url", [f"{HOST}?x", f"{HOST}#x", f"{HOST}\\x", f"{HOST}\u3002",
+                                 HOST.replace(".com", "\uff0ecom"), f"https://{HOST}:443/", f"u@{HOST}"])
+@pytest.mark.parametrize("registry", [None, "ecr"])
+def test_a_foreign_ecr_upstream_in_url_disguise_never_passes(url, registry):
+    """Found by this suite: with UpstreamRegistry omitted, '?x', '#x', '\\x' or a Unicode dot after
+    the host made a foreign ECR upstream an ordinary (allowed) registry."""
+    properties = {"EcrRepositoryPrefix": "app", "UpstreamRegistryUrl": url}
+    if registry:
+        properties["UpstreamRegistry"] = registry
+    response = answer(hook_request("AWS::ECR::PullThroughCacheRule", properties, logical_id="Bad"))
+    assert response["hookStatus"] == "FAILED", response["message"]
+    assert "[ECR-PTC-" in response["message"] and "/UpstreamRegistryUrl" in response["message"]

@@ -74,7 +74,11 @@ def check(properties: Any, trust: Trust):
 
 def _looks_like_ecr(host: str) -> bool:
     """An ECR registry host in an AWS domain. ``<acct>.dkr.ecr.<region>.example.com`` is not ECR:
-    it is an ordinary upstream and must pass AllowedUpstreamRegistryUrls."""
+    it is an ordinary upstream and must pass AllowedUpstreamRegistryUrls. An ECR-looking host with
+    anything but ``[a-z0-9.-]`` in it (``?``, ``#``, ``\\``, Unicode dots ``。``/``．``) is taken as
+    ECR too, and so fails as malformed: URL parsers disagree on such hosts (issue 8)."""
+    if "dkr" in host and "ecr" in host and re.fullmatch(r"[a-z0-9.-]+", host) is None:
+        return True
     return ".dkr.ecr" in host and host.endswith(tuple("." + domain for domain in AWS_DOMAINS))
 
 
