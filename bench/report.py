@@ -207,26 +207,6 @@ def markdown(r: dict) -> str:
         "template or Organizations module is imported (asserted by tests/test_import_path.py).",
         "",
     ]
-    mem = r["memory"]
-    c20 = mem["core_20000"]
-    lines += [
-        "## 5. Peak memory",
-        "",
-        "Peak resident set (VmHWM) of a fresh interpreter.",
-        "",
-        "| what | this hook | peer / floor | ratio |",
-        "| --- | ---: | ---: | ---: |",
-        f"| warm invocations (51 calls), 3 accounts: hook vs floor | {mem['warm_3']['hook_kib'] / 1024:.1f} MiB "
-        f"| {mem['warm_3']['floor_kib'] / 1024:.1f} MiB | {mem['warm_3']['ratio']:.2f}x |",
-        f"| warm invocations (51 calls), 5,000 accounts: hook vs floor | {mem['warm_5000']['hook_kib'] / 1024:.1f} MiB "
-        f"| {mem['warm_5000']['floor_kib'] / 1024:.1f} MiB | {mem['warm_5000']['ratio']:.2f}x |",
-        f"| core analysis, 20,000 accounts: hook core vs cfn-guard-rs | {c20['ours']['maxrss_kib'] / 1024:.1f} MiB "
-        f"| {c20['guard_rs']['maxrss_kib'] / 1024:.1f} MiB | {c20['guard_rs']['maxrss_kib'] / c20['ours']['maxrss_kib']:.2f}x (peer / ours) |",
-        "",
-        f"Python allocations during the core analysis at 20,000 accounts (tracemalloc peak, settings read and "
-        f"trusted set built included): {c20['ours']['python_peak_bytes'] / 2**20:.1f} MiB.",
-        "",
-    ]
     s = r["scan"]
     lines += [
         "## 4. Scanning 1,000 templates",
@@ -247,6 +227,26 @@ def markdown(r: dict) -> str:
         f"checkov / hook-handler: {x(s['ratio_checkov_over_ours'])}; hook-handler / cfn-guard: "
         f"{x(s['ratio_ours_over_cfn_guard'])}. checkov has no trusted-account check for ECR replication, so "
         "it reports none of the foreign destinations; its figure is the time of the scan a user would run instead.",
+        "",
+    ]
+    mem = r["memory"]
+    c20 = mem["core_20000"]
+    lines += [
+        "## 5. Peak memory",
+        "",
+        "Peak resident set (VmHWM) of a fresh interpreter.",
+        "",
+        "| what | this hook | peer / floor | ratio |",
+        "| --- | ---: | ---: | ---: |",
+        f"| warm invocations (51 calls), 3 accounts: hook vs floor | {mem['warm_3']['hook_kib'] / 1024:.1f} MiB "
+        f"| {mem['warm_3']['floor_kib'] / 1024:.1f} MiB | {mem['warm_3']['ratio']:.2f}x |",
+        f"| warm invocations (51 calls), 5,000 accounts: hook vs floor | {mem['warm_5000']['hook_kib'] / 1024:.1f} MiB "
+        f"| {mem['warm_5000']['floor_kib'] / 1024:.1f} MiB | {mem['warm_5000']['ratio']:.2f}x |",
+        f"| core analysis, 20,000 accounts: hook core vs cfn-guard-rs | {c20['ours']['maxrss_kib'] / 1024:.1f} MiB "
+        f"| {c20['guard_rs']['maxrss_kib'] / 1024:.1f} MiB | {c20['guard_rs']['maxrss_kib'] / c20['ours']['maxrss_kib']:.2f}x (peer / ours) |",
+        "",
+        f"Python allocations during the core analysis at 20,000 accounts (tracemalloc peak, settings read and "
+        f"trusted set built included): {c20['ours']['python_peak_bytes'] / 2**20:.1f} MiB.",
         "",
     ]
     o = r["orgs"]
