@@ -33,45 +33,49 @@ class Verdict:
     why: str = ""
 
 
+# What each pinning key compares, and what its values must all be. Identity keys describe the
+# caller; source keys the resource an AWS service acts for (they restrict service principals only).
+_ORG = ("organization", "trusted organization IDs")
+_ACCOUNT = ("account", "trusted account IDs")
+_ARN_ACCOUNT = ("arn", "ARNs whose account is a literal trusted account")
+_ORG_PATH = ("path", "paths under a trusted organization or OU")
+_PINS = {
+    "aws:principalorgid": _ORG, "aws:principalaccount": _ACCOUNT, "aws:principalarn": _ARN_ACCOUNT,
+    "aws:principalorgpaths": _ORG_PATH,
+    "aws:sourceorgid": _ORG, "aws:sourceaccount": _ACCOUNT, "aws:sourcearn": _ARN_ACCOUNT,
+    "aws:sourceorgpaths": _ORG_PATH,
+}
+_MULTIVALUED = ("aws:principalorgpaths", "aws:sourceorgpaths")
+
+
 def identity_pin(condition: Condition, trust: Trust) -> Verdict:
     """Does this entry admit only callers whose identity is trusted?"""
     key = condition.key
-    if key not in IDENTITY_KEYS:
-        if key in NETWORK_KEYS:
-            return Verdict(False, f"{condition.describe()} limits the network a request comes from, not who makes it")
-        if key in SOURCE_KEYS:
-            return Verdict(False, f"{condition.describe()} describes the resource a service acts for, not the caller: "
-                                  "it restricts service principals only")
-        return Verdict(False)
-    problem = _shape_problem(condition, multivalued=key == "aws:principalorgpaths")
-    if problem:
-        return Verdict(False, problem)
-    if key == "aws:principalorgid":
-        return _all(condition, lambda v: _literal_in(v, condition, trust.organization_ids), "trusted organization IDs")
-    if key == "aws:principalaccount":
-        return _all(condition, lambda v: _literal_in(v, condition, trust.accounts), "trusted account IDs")
-    if key == "aws:principalarn":
-        return _all(condition, lambda v: _arn_account_trusted(v, condition, trust),
-                    "ARNs whose account is a literal trusted account")
-    return _all(condition, lambda v: _org_path_trusted(v, trust), "paths under a trusted organization or OU")
+    if key in NETWORK_KEYS:
+        return Verdict(False, f"{condition.describe()} limits the network a request comes from, not who makes it")
+    if key in SOURCE_KEYS:
+        return Verdict(False, f"{condition.describe()} describes the resource a service acts for, not the caller: "
+                              "it restricts service principals only")
+    return _pin(condition, trust) if key in IDENTITY_KEYS else Verdict(False)
 
 
 def source_pin(condition: Condition, trust: Trust) -> Verdict:
     """For service principals: does this entry tie the request to a trusted account's resource?"""
-    key = condition.key
-    if key not in SOURCE_KEYS:
-        return Verdict(False)
-    problem = _shape_problem(condition, multivalued=key == "aws:sourceorgpaths")
+    return _pin(condition, trust) if condition.key in SOURCE_KEYS else Verdict(False)
+
+
+def _pin(condition: Condition, trust: Trust) -> Verdict:
+    problem = _shape_problem(condition, multivalued=condition.key in _MULTIVALUED)
     if problem:
         return Verdict(False, problem)
-    if key == "aws:sourceaccount":
-        return _all(condition, lambda v: _literal_in(v, condition, trust.accounts), "trusted account IDs")
-    if key == "aws:sourceorgid":
-        return _all(condition, lambda v: _literal_in(v, condition, trust.organization_ids), "trusted organization IDs")
-    if key == "aws:sourcearn":
-        return _all(condition, lambda v: _arn_account_trusted(v, condition, trust),
-                    "ARNs whose account is a literal trusted account")
-    return _all(condition, lambda v: _org_path_trusted(v, trust), "paths under a trusted organization or OU")
+    kind, what = _PINS[condition.key]
+    if kind == "organization":
+        return _all(condition, lambda v: _literal_in(v, condition, trust.organization_ids), what)
+    if kind == "account":
+        return _all(condition, lambda v: _literal_in(v, condition, trust.accounts), what)
+    if kind == "arn":
+        return _all(condition, lambda v: _arn_account_trusted(v, condition, trust), what)
+    return _all(condition, lambda v: _org_path_trusted(v, trust), what)
 
 
 def deny_guard_condition(condition: Condition, trust: Trust) -> bool:
