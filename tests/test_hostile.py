@@ -18,7 +18,7 @@ import re
 import pytest
 from hypothesis import given, strategies as st
 
-from conftest import hook_request
+from conftest import hook_request, replication
 from dataperimeter_ecr_replicationguard.core import supported_types
 from dataperimeter_ecr_replicationguard.handlers import hook
 from strategies import BAD_CORES, GOOD_CORES, adversarial, json_values, mutated, pointer_parts
@@ -161,3 +161,24 @@ def test_a_foreign_ecr_upstream_in_url_disguise_never_passes(url, registry):
     response = answer(hook_request("AWS::ECR::PullThroughCacheRule", properties, logical_id="Bad"))
     assert response["hookStatus"] == "FAILED", response["message"]
     assert "[ECR-PTC-" in response["message"] and "/UpstreamRegistryUrl" in response["message"]
+
+
+@pytest.mark.parametrize("region", ["cn-north-1", "cn-northwest-1", "us-gov-west-1", "us-iso-east-1"])
+def test_replicating_to_the_same_digits_in_another_partition_never_passes(region):
+    """Found by this suite: the deploying account's 12 digits in a cn-/us-gov-/iso Region passed;
+    in another partition they are another account."""
+    from conftest import ACCOUNT
+
+    response = answer(hook_request("AWS::ECR::ReplicationConfiguration", replication((region, ACCOUNT)), logical_id="Bad"))
+    assert response["hookStatus"] == "FAILED" and response["errorCode"] == "NonCompliant"
+    assert "outside the stack's partition (aws)" in response["message"]
+    assert "/ReplicationConfiguration/Rules/0/Destinations/0/RegistryId" in response["message"]
+
+
+def test_replicating_inside_the_stacks_own_partition_passes():
+    from conftest import ACCOUNT
+
+    china = f"arn:aws-cn:cloudformation:cn-north-1:{ACCOUNT}:stack/s/0f1e2d3c-4b5a-11ef-8a9b-0a1b2c3d4e5f"
+    response = answer(hook_request("AWS::ECR::ReplicationConfiguration", replication(("cn-northwest-1", ACCOUNT)),
+                                   stack_id=china))
+    assert response["hookStatus"] == "SUCCESS", response["message"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping  # not typing.Mapping: its isinstance check is several times slower
 from typing import Any, Iterator
 
+from .partitions import partition_of_region
 from .findings import Category, Finding, Severity, pointer
 from .trust import Trust
 from .values import is_account_id, is_dynamic_reference, is_intrinsic, is_region, shown, type_name
@@ -70,8 +71,10 @@ def _check_destination(where: tuple, destination: Any, trust: Trust) -> Iterator
     region = destination.get("Region")
     region_text = region if isinstance(region, str) else "?"
 
+    # The same 12 digits in another partition (cn-, us-gov-, ...) are another account.
+    cross_partition = is_region(region) and partition_of_region(region) != trust.partition
     if is_account_id(registry_id):
-        if not trust.trusts_account(registry_id):
+        if not trust.trusts_account(registry_id) or cross_partition:
             yield Finding(
                 rule_id=UNTRUSTED_DESTINATION,
                 severity=Severity.HIGH,
@@ -80,7 +83,9 @@ def _check_destination(where: tuple, destination: Any, trust: Trust) -> Iterator
                 subject=registry_id,
                 message=(
                     f"{label} replicates every matching image to registry {registry_id} in "
-                    f"{region_text}, which is outside the trusted set ({trust.describe()})"
+                    f"{region_text}, which is outside "
+                    + (f"the stack's partition ({trust.partition})" if cross_partition
+                       else f"the trusted set ({trust.describe()})")
                 ),
                 remediation=(
                     f"Replicate only to trusted accounts, or add {registry_id} to TrustedAccountIds "
