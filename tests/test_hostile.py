@@ -182,3 +182,20 @@ def test_replicating_inside_the_stacks_own_partition_passes():
     response = answer(hook_request("AWS::ECR::ReplicationConfiguration", replication(("cn-northwest-1", ACCOUNT)),
                                    stack_id=china))
     assert response["hookStatus"] == "SUCCESS", response["message"]
+
+
+def test_a_condition_key_repeated_in_another_case_never_passes():
+    """Found by this suite: {"aws:PrincipalOrgID": trusted, "AWS:PrincipalOrgID": other} in one
+    operator passed on the trusted copy; keys are case-insensitive, and which copy IAM keeps is
+    not for the hook to guess."""
+    policy = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage", "Condition": {
+        "StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5", "AWS:PrincipalOrgID": "o-zzzzzzzzzz"}}}]}
+    config = {"TrustedOrganizationIds": "o-a1b2c3d4e5"}
+    for form in (policy, json.dumps(policy)):
+        response = answer(hook_request("AWS::ECR::Repository", {"RepositoryPolicyText": form}, logical_id="Bad",
+                                       config=config))
+        assert response["hookStatus"] == "FAILED", response["message"]
+        assert "repeats the key 'AWS:PrincipalOrgID'" in response["message"]
+        assert "/RepositoryPolicyText/Statement/0/Condition" in response["message"]
+    single = {"Statement": [dict(policy["Statement"][0], Condition={"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}})]}
+    assert answer(hook_request("AWS::ECR::Repository", {"RepositoryPolicyText": single}, config=config))["hookStatus"] == "SUCCESS"

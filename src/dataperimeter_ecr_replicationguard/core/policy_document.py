@@ -184,6 +184,9 @@ def _conditions(raw: Any) -> tuple[Condition, ...] | str:
             strings = _condition_values(values)
             if strings is None or not isinstance(key, str):
                 return f"Condition {operator} {shown(key)} must have string, number or boolean values"
+            if any(c.operator == operator and c.key == key.lower() for c in out):
+                # keys are case-insensitive: which copy IAM keeps is not something to guess
+                return f"Condition {operator} repeats the key {shown(key)} (condition keys are case-insensitive)"
             out.append(Condition(operator, key.lower(), strings))
     return tuple(out)
 
