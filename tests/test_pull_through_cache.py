@@ -133,3 +133,16 @@ def test_unreadable_properties_fail_closed(properties):
 ])
 def test_registry_host(url, host):
     assert registry_host(url) == host
+
+
+def test_aws_domains_are_the_partition_dns_suffixes_botocore_knows():
+    import json
+    import os
+
+    import botocore
+
+    from dataperimeter_ecr_replicationguard.core.pull_through_cache import AWS_DOMAINS
+
+    with open(os.path.join(os.path.dirname(botocore.__file__), "data", "partitions.json")) as handle:
+        suffixes = {p["outputs"]["dnsSuffix"] for p in json.load(handle)["partitions"]}
+    assert suffixes <= set(AWS_DOMAINS)
