@@ -147,6 +147,7 @@ def test_any_mutated_stack_payload_gets_a_bounded_deterministic_answer(resource_
 
 
 HOST = "999999999999.dkr.ecr.eu-west-1.amazonaws.com"
+FOREIGN_ID = "999999999999"
 
 
 @pytest.mark.parametrize("url", [f"{HOST}?x", f"{HOST}#x", f"{HOST}\\x", f"{HOST}\u3002",
@@ -199,3 +200,23 @@ def test_a_condition_key_repeated_in_another_case_never_passes():
         assert "/RepositoryPolicyText/Statement/0/Condition" in response["message"]
     single = {"Statement": [dict(policy["Statement"][0], Condition={"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}})]}
     assert answer(hook_request("AWS::ECR::Repository", {"RepositoryPolicyText": single}, config=config))["hookStatus"] == "SUCCESS"
+
+
+@pytest.mark.parametrize(
+    "policy, misspelt",
+    [
+        ({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "111111111111"}, "principal": {"AWS": FOREIGN_ID},
+                         "Action": "ecr:*"}]}, "/Statement/0/principal"),
+        ({"Statement": [{"Effect": "Deny", "effect": "Allow", "Principal": {"AWS": FOREIGN_ID}, "Action": "ecr:*"}]},
+         "/Statement/0/effect"),
+        ({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "ecr:*"}],
+          "STATEMENT": [{"Effect": "Allow", "Principal": "*", "Action": "ecr:*"}]}, "/STATEMENT"),
+    ],
+)
+def test_an_iam_element_spelt_in_another_case_never_passes(policy, misspelt):
+    """Found by this suite: a second copy of Principal/Effect/Statement in another case was ignored,
+    so the policy passed on the trusted copy; IAM either rejects it or folds it onto the element."""
+    for form in (policy, json.dumps(policy)):
+        response = answer(hook_request("AWS::ECR::Repository", {"RepositoryPolicyText": form}, logical_id="Bad"))
+        assert response["hookStatus"] == "FAILED", response["message"]
+        assert f"[ECR-POLICY-MALFORMED] /RepositoryPolicyText{misspelt}:" in response["message"]

@@ -106,6 +106,10 @@ def parse_policy(value: Any, path: str) -> tuple[Policy | None, list[Finding]]:
         return None, [_malformed(path, "the policy cannot be written as JSON")]
     if size > MAX_POLICY_CHARACTERS:
         return None, [_too_long(path, size)]
+    misspelt = _misspelt(value, _POLICY_ELEMENTS)
+    if misspelt:
+        return None, [_malformed(pointer_join(path, misspelt), f"the policy has {misspelt!r}; IAM spells it "
+                                 f"{_POLICY_ELEMENTS[misspelt.lower()]!r} (the hook does not guess which copy applies)")]
     statements = value.get("Statement")
     if isinstance(statements, dict):
         raw = [(statements, pointer_join(path, "Statement"))]
@@ -133,6 +137,10 @@ def _statement(index: int, raw: Any, where: str) -> Statement | Finding:
     label = f"statement {index}"
     if not isinstance(raw, dict):
         return _malformed(where, f"{label} must be an object, got {type_name(raw)}")
+    misspelt = _misspelt(raw, _STATEMENT_ELEMENTS)
+    if misspelt:
+        return _malformed(pointer_join(where, misspelt), f"{label} has {misspelt!r}; IAM spells it "
+                          f"{_STATEMENT_ELEMENTS[misspelt.lower()]!r} (the hook does not guess which copy applies)")
     sid = raw.get("Sid") if isinstance(raw.get("Sid"), str) else ""
     if sid:
         label += f" ({sid})"
@@ -223,6 +231,20 @@ def _has_unresolved(value: Any) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
+
+
+_POLICY_ELEMENTS = {k.lower(): k for k in ("Version", "Id", "Statement")}
+_STATEMENT_ELEMENTS = {k.lower(): k for k in ("Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
+                                              "Resource", "NotResource", "Condition")}
+
+
+def _misspelt(raw: dict, elements: dict[str, str]) -> str:
+    """A key that is an IAM element name in another case (``principal``, ``EFFECT``): IAM would
+    reject it or fold it onto the real element, so it is refused rather than ignored (issue 8)."""
+    for key in raw:
+        if isinstance(key, str) and key.lower() in elements and key != elements[key.lower()]:
+            return key
+    return ""
 
 
 class _DuplicateKey(ValueError):
