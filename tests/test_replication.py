@@ -113,3 +113,13 @@ def test_categories_separate_violations_from_unreadable_input():
 def test_hidden_characters_are_shown_escaped():
     [finding] = evaluate(TYPE, "R", replication(("eu-west-1", "\u0662" * 12)), TRUST)
     assert "\\u0662" in finding.message
+
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "cn-north-1", "us-gov-west-1", "us-isob-east-1", "eu-isoe-west-1",
+                                    "eusc-de-east-1"])
+def test_every_partition_region_form_is_a_region(region):
+    from dataperimeter_ecr_replicationguard.core.partitions import partition_of_region
+
+    trust = Trust(accounts=frozenset({OWN}), partition=partition_of_region(region))
+    assert evaluate(TYPE, "R", replication((region, OWN)), trust) == []

@@ -7,7 +7,7 @@ from typing import Any
 
 # [0-9] is ASCII only; fullmatch (not match with $) so a trailing newline is refused too.
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z0-9]+)+-[0-9]{1,2}")
+_REGION = re.compile(r"[a-z]{2,4}(?:-[a-z0-9]+)+-[0-9]{1,2}")
 
 
 def is_account_id(value: Any) -> bool:
