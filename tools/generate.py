@@ -24,22 +24,17 @@ import subprocess
 import sys
 import tempfile
 
+from scratch_project import lay_out
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGE = "src/dataperimeter_ecr_replicationguard"
-SCHEMA = "dataperimeter-ecr-replicationguard.json"
 INPUTS = (".rpdk-config", "target-schemas", "target-info.json")
 OUTPUTS = (f"{PACKAGE}/models.py", f"{PACKAGE}/target_models", "hook-role.yaml", "docs/README.md")
 
 
 def generate(into: pathlib.Path) -> None:
     """Run the cfn CLI in ``into`` (a scratch project) from the tree's inputs."""
-    for name in INPUTS:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, into / name)
-        elif source.exists():
-            shutil.copy2(source, into / name)
-    shutil.copy2(ROOT / "schema.json", into / SCHEMA)  # a real file: the symlink's target is not copied
+    lay_out(into, INPUTS)
     (into / PACKAGE).mkdir(parents=True)
     cfn = pathlib.Path(sys.executable).parent / "cfn"
     env = dict(os.environ, AWS_DEFAULT_REGION="us-east-1")

@@ -20,11 +20,12 @@ import io
 import os
 import pathlib
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
+
+from scratch_project import lay_out
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NAME = "dataperimeter-ecr-replicationguard"
@@ -41,14 +42,7 @@ def version() -> str:
 
 def build(scratch: pathlib.Path) -> pathlib.Path:
     """Run `cfn submit --dry-run` in ``scratch``; return the zip it wrote."""
-    for name in COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, scratch / name)
-        elif source.exists():
-            shutil.copy2(source, scratch / name)
-    shutil.copy2(ROOT / "schema.json", scratch / f"{NAME}.json")
-    shutil.copytree(ROOT / PACKAGE, scratch / PACKAGE, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    lay_out(scratch, COPIED + (PACKAGE,))
     bin_dir = pathlib.Path(sys.executable).parent
     env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", AWS_DEFAULT_REGION="us-east-1",
                PIP_DISABLE_PIP_VERSION_CHECK="1")
