@@ -14,8 +14,8 @@ import re
 from typing import Iterable
 
 from .conditions import deny_guard_condition, pinned
-from .findings import Category, Finding, Severity
-from .policy_document import Statement, parse_policy, pointer_join
+from .findings import Category, Finding, Severity, pointer
+from .policy_document import MALFORMED, Statement, parse_policy, pointer_join
 from .principals import Principal, principals
 from .trust import Trust
 
@@ -163,9 +163,6 @@ def check_policy_property(
     ignore_actions: frozenset[str] = frozenset(),
 ) -> list[Finding]:
     """The policy held in one property of a resource (the shared body of the policy checkers)."""
-    from .findings import pointer
-    from .policy_document import MALFORMED
-
     if not isinstance(properties, dict):
         return [Finding(MALFORMED, Severity.HIGH, Category.INVALID, "", "properties",
                         "the resource properties must be an object", "Fix the resource's Properties")]

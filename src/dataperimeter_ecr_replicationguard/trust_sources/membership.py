@@ -31,7 +31,7 @@ from .organizations import (
     SESSION_NAME,
     Deadline,
     OrganizationsError,
-    _call,
+    call,
     confirm_organization,
     organization_accounts,
     trusted_member,
@@ -156,7 +156,7 @@ def organizations_client(session: Any, role_arn: str, region: str, deadline: Dea
     if not role_arn:
         return session.client("organizations", config=config)
     sts = session.client("sts", config=config)
-    answer = _call(sts, "AssumeRole", deadline, RoleArn=role_arn, RoleSessionName=SESSION_NAME, DurationSeconds=900)
+    answer = call(sts, "AssumeRole", deadline, RoleArn=role_arn, RoleSessionName=SESSION_NAME, DurationSeconds=900)
     credentials = answer["Credentials"]
     import boto3
 

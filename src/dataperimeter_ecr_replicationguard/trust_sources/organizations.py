@@ -78,7 +78,7 @@ class Deadline:
 
 def confirm_organization(client: Any, org_ids: frozenset[str], ou_paths: frozenset[str], deadline: Deadline) -> str:
     """The organization the role reads; an error if the configuration trusts another one."""
-    seen = _call(client, "DescribeOrganization", deadline)["Organization"]["Id"]
+    seen = call(client, "DescribeOrganization", deadline)["Organization"]["Id"]
     wanted = set(org_ids) | {path.split("/", 1)[0] for path in ou_paths}
     others = sorted(wanted - {seen})
     if others:
@@ -116,7 +116,7 @@ def trusted_member(
     """Whether one account is an ACTIVE member of a trusted organization or beneath a trusted
     OU path: DescribeAccount, then ListParents up to the root when OU paths decide."""
     try:
-        account = _call(client, "DescribeAccount", deadline, AccountId=account_id)["Account"]
+        account = call(client, "DescribeAccount", deadline, AccountId=account_id)["Account"]
     except OrganizationsError as error:
         if error.code == "AccountNotFoundException":  # not in the organization
             return False
@@ -133,7 +133,7 @@ def path_of(client: Any, account_id: str, org_id: str, deadline: Deadline) -> st
     parts: list[str] = []
     child = account_id
     for _ in range(10):  # Organizations nests OUs at most five deep under the root
-        [parent] = _call(client, "ListParents", deadline, ChildId=child)["Parents"]
+        [parent] = call(client, "ListParents", deadline, ChildId=child)["Parents"]
         parts.append(parent["Id"])
         if parent["Type"] == "ROOT":
             return "/".join([org_id, *reversed(parts)]) + "/"
@@ -163,14 +163,16 @@ def _pages(client: Any, api: str, deadline: Deadline, **params: Any) -> Iterator
     """Every page, following NextToken until it is absent: pages may be empty before the end."""
     token = None
     while True:
-        page = _call(client, api, deadline, MaxResults=PAGE_SIZE, **params, **({"NextToken": token} if token else {}))
+        page = call(client, api, deadline, MaxResults=PAGE_SIZE, **params, **({"NextToken": token} if token else {}))
         yield page
         token = page.get("NextToken")
         if not token:
             return
 
 
-def _call(client: Any, api: str, deadline: Deadline, **params: Any) -> dict:
+def call(client: Any, api: str, deadline: Deadline, **params: Any) -> dict:
+    """One API call inside ``deadline``: throttling retried with backoff while time is left;
+    every other error (and running out of time) an :class:`OrganizationsError`."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     method = getattr(client, _snake(api))
