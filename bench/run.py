@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
             "warm_5000": step("memory: warm invocations, 5,000 accounts", hook_bench.memory, 5000),
             "core_20000": step("memory: core at 20,000 accounts", hook_bench.core_memory, 20000),
         },
-        "scan": step("scan 1,000 templates", scan_bench.run, work, repeat=1 if quick else 3),
+        "scan": step("scan 1,000 templates", scan_bench.run, work, repeat=1 if quick else 5),
         "orgs": step("Organizations, 10,000 accounts", orgs, 1 if quick else 3, 3 if quick else 10),
     }
     results["machine"] = report.machine()

@@ -5,7 +5,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 PYTHON="${PYTHON:-python3}"
-if [ ! -f "$here/.venv/.installed" ] || [ "$here/requirements.txt" -nt "$here/.venv/.installed" ]; then
+if [ ! -f "$here/.venv/.installed" ] || [ "$here/requirements.txt" -nt "$here/.venv/.installed" ] \
+   || [ "$root/pyproject.toml" -nt "$here/.venv/.installed" ]; then
   "$PYTHON" -m venv "$here/.venv"
   "$here/.venv/bin/pip" install --quiet --upgrade pip
   "$here/.venv/bin/pip" install --quiet -r "$here/requirements.txt" "$root[cli]"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from importlib import resources
 from typing import Any, Sequence
@@ -42,6 +43,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "invoke":
         return _invoke(args)
     return _demo()
+
+
+def entry() -> None:
+    """The ``hook-handler`` command: :func:`main`, then exit without tearing the interpreter
+    down. Freeing every module (cfn-lint brings sympy and networkx) takes about 0.1 s, a tenth
+    of scanning 1,000 templates, and nothing is left to do: output is flushed first, and no
+    file, thread or process is still open (the scan's workers are joined). mypy exits the
+    same way for the same reason."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # e.g. the reader went away (``| head``): Python's own exit status for it
+        code = 120
+    os._exit(code)
 
 
 def _invoke(args: argparse.Namespace) -> int:
@@ -112,4 +128,4 @@ def _demo() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

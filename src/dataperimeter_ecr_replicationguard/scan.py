@@ -20,7 +20,6 @@ stderr).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime
 import json
 import os
@@ -28,16 +27,16 @@ import re
 import sys
 from typing import Any, Sequence
 
-from .core.findings import Finding
-from .exemptions import expired_exemptions, judge, today_utc
-from .invocation import invocation_of
-from .output import FORMATS, FileEntry, Record, ResourceEntry, ScanReport, is_failing
+from .exemptions import expired_exemptions, today_utc
+from .output import FORMATS, ScanReport
+from .parallel import WorkerFailed, ordered_map, usable_cpus
+from .scan_file import TEMPLATE_SUFFIXES, ScanOptions, scan_file
 from .settings import SETTING_NAMES, ConfigurationError, Settings, parse_settings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 PROGRESS_THRESHOLD = 20
-DEPLOYING_ACCOUNT_LABEL = "<deploying account>"
+PARALLEL_THRESHOLD = 200  # files; below it, starting workers costs about what they save
+MAX_AUTO_JOBS = 8
 _ALIASES = {"TrustedOrganizationalUnitPaths": ["--trusted-ou-paths"]}
 
 
@@ -66,6 +65,9 @@ def add_parser(commands: Any) -> None:
                       help="a template parameter value (repeatable)")
     scan.add_argument("--allow-unresolved", action="store_true",
                       help="report values the template does not decide, but do not fail on them")
+    scan.add_argument("--jobs", type=int, metavar="N",
+                      help="processes that scan files (default: one per CPU for 200 files or more; 1 with "
+                           "AccountSource Organizations)")
     scan.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
     scan.add_argument("--today", help=argparse.SUPPRESS)  # YYYY-MM-DD, for reproducible exemption expiry
 
@@ -90,16 +92,57 @@ def scan(args: argparse.Namespace) -> ScanReport:
     today = _today(args.today)
     if args.account is not None and not re.fullmatch(r"[0-9]{12}", args.account):
         raise UsageError(f"--account {args.account!r} is not a 12-digit account ID")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: expected 1 or more")
     files = list(_template_files(args.paths))
+    from .template.decode import UnreadableTemplate, load_decoder
+
+    try:
+        load_decoder()  # before any worker starts: they share it, and a missing cfn-lint is one message
+    except UnreadableTemplate as error:
+        raise UsageError(str(error)) from None
+    options = ScanOptions(
+        settings=settings,
+        parameters=parameters,
+        today=today,
+        account=args.account,
+        region=args.region,
+        stack_name=args.stack_name,
+        allow_unresolved=args.allow_unresolved,
+        session=_session(settings, args.region),
+    )
     report = ScanReport(expired_exemptions=expired_exemptions(settings.exemptions, today))
     show_progress = len(files) >= PROGRESS_THRESHOLD and _is_terminal(sys.stderr)
-    for number, (path, explicit) in enumerate(files, 1):
+    outcomes = ordered_map(scan_file, options, files, job_count(args.jobs, settings, len(files)))
+    try:
+        for number, outcome in enumerate(outcomes, 1):
+            if show_progress:
+                print(f"\rscanning {number}/{len(files)} {outcome.path[-60:]:<60}", end="", file=sys.stderr, flush=True)
+            if outcome.error is not None:
+                raise UsageError(outcome.error)
+            if outcome.skipped is not None:
+                report.skipped.append((outcome.path, outcome.skipped))
+                continue
+            report.files.append(outcome.entry)
+            report.records.extend(outcome.records)
+    except WorkerFailed as error:
+        raise UsageError(f"{error}; --jobs 1 scans in this process") from None
+    finally:
+        outcomes.close()
         if show_progress:
-            print(f"\rscanning {number}/{len(files)} {path[-60:]:<60}", end="", file=sys.stderr, flush=True)
-        _scan_file(report, path, explicit, args, settings, parameters, today)
-    if show_progress:
-        print("\r" + " " * 80 + "\r", end="", file=sys.stderr, flush=True)
+            print("\r" + " " * 80 + "\r", end="", file=sys.stderr, flush=True)
     return report
+
+
+def job_count(requested: int | None, settings: Settings, files: int) -> int:
+    """How many processes scan: ``--jobs``, else one per usable CPU when there are enough files
+    to pay for starting them. One with ``AccountSource`` ``Organizations``: the membership cache
+    (and its API calls) stays in one process."""
+    if settings.account_source == "Organizations":
+        return 1
+    if requested is not None:
+        return requested
+    return min(usable_cpus(), MAX_AUTO_JOBS) if files >= PARALLEL_THRESHOLD else 1
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
@@ -127,50 +170,6 @@ def settings_of(args: argparse.Namespace) -> Settings:
         raise UsageError(f"the configuration does not validate: {error}") from None
 
 
-def _scan_file(report: ScanReport, path: str, explicit: bool, args, settings: Settings, parameters, today) -> None:
-    from .template import Context, NotATemplate, evaluate_template, placeholder_account
-    from .template.decode import UnreadableTemplate, decode_file
-    from .core.values import mentioned_account_ids
-    from .trust_sources import resolve_trust
-
-    try:
-        template = decode_file(path)
-    except UnreadableTemplate as error:
-        raise UsageError(str(error)) from None
-    account = args.account or placeholder_account(template)
-    region = args.region
-    invocation = invocation_of(account, "", region or "us-east-1")
-    try:
-        trust = resolve_trust(settings, invocation, _session(settings, region), mentioned_account_ids([template, parameters]))
-    except Exception as error:  # noqa: BLE001 - one line, exit 2
-        raise UsageError(f"cannot build the trusted set: {error}") from None
-    stack_name = args.stack_name or _stem(path)
-    context = Context(
-        account_id=account,
-        region=region,
-        stack_name=stack_name,
-        partition=invocation.partition,
-        parameters=parameters,
-        use_parameter_defaults=True,
-    )
-    try:
-        results = evaluate_template(template, trust, context)
-    except NotATemplate as error:
-        if explicit:
-            raise UsageError(f"{path}: {error}") from None
-        report.skipped.append((path, str(error)))
-        return
-    except RecursionError:
-        raise UsageError(f"{path}: the template is nested too deeply to evaluate") from None
-    entry = FileEntry(path)
-    report.files.append(entry)
-    for result in results:
-        entry.resources.append(ResourceEntry(result.logical_id, result.resource_type, result.line))
-        findings = [_shown(f, account) for f in result.findings] if not args.account else list(result.findings)
-        for judged in judge(findings, settings.exemptions, stack_name=stack_name, account_id=args.account or "", today=today):
-            report.records.append(Record(path, result.line, judged, is_failing(judged, args.allow_unresolved)))
-
-
 def _session(settings: Settings, region: str | None) -> Any:
     """Your AWS credentials (the default boto3 chain), only when the configuration reads the
     trusted set from AWS Organizations (``AccountSource`` ``Organizations``), as the hook does
@@ -180,18 +179,6 @@ def _session(settings: Settings, region: str | None) -> Any:
     import boto3
 
     return boto3.session.Session(region_name=region or "us-east-1")
-
-
-def _shown(finding: Finding, placeholder: str) -> Finding:
-    """The stand-in account reads as what it is."""
-    if placeholder not in finding.message and placeholder not in finding.subject:
-        return finding
-    return dataclasses.replace(
-        finding,
-        message=finding.message.replace(placeholder, DEPLOYING_ACCOUNT_LABEL),
-        subject=finding.subject.replace(placeholder, DEPLOYING_ACCOUNT_LABEL),
-        remediation=finding.remediation.replace(placeholder, DEPLOYING_ACCOUNT_LABEL),
-    )
 
 
 def _template_files(paths: Sequence[str]):
@@ -230,14 +217,6 @@ def _today(text: str | None) -> datetime.date:
 
 def _flag(name: str) -> str:
     return "--" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", name).lower()
-
-
-def _stem(path: str) -> str:
-    name = os.path.basename(path)
-    for suffix in TEMPLATE_SUFFIXES:
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return name
 
 
 def _is_terminal(stream) -> bool:

@@ -1,0 +1,88 @@
+"""``hook-handler scan`` in more than one process gives what one process gives: the same
+report, byte for byte, the same first error, and a clear exit 2 if a worker dies."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+
+from dataperimeter_ecr_replicationguard import scan
+from dataperimeter_ecr_replicationguard.parallel import fork_available
+from dataperimeter_ecr_replicationguard.settings import parse_settings
+from scan_helpers import SCAN_ARGS, TEMPLATES, run_cli
+
+needs_fork = pytest.mark.skipif(not fork_available(), reason="workers are forked only on Linux")
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Every test template (real-world ones included) three times over, in nested folders,
+    plus a file that is not a template: enough files for several chunks per worker."""
+    root = tmp_path / "infra"
+    for copy in range(3):
+        shutil.copytree(TEMPLATES, root / f"copy{copy}")
+    (root / "copy1" / "package.json").write_text('{"name": "not-a-template"}')
+    return root
+
+
+def scan_output(folder, *extra):
+    return run_cli("scan", str(folder), *SCAN_ARGS, "--format", "json", "--today", "2026-11-28", *extra)
+
+
+@needs_fork
+@pytest.mark.parametrize("output", ["json", "sarif", "junit", "text"])
+def test_two_jobs_give_exactly_the_report_of_one(folder, output):
+    serial = run_cli("scan", str(folder), *SCAN_ARGS, "--format", output, "--today", "2026-11-28", "--jobs", "1")
+    parallel = run_cli("scan", str(folder), *SCAN_ARGS, "--format", output, "--today", "2026-11-28", "--jobs", "2")
+    assert parallel == serial
+    code, out, _ = serial
+    if output == "json":
+        report = json.loads(out)
+        assert code == 1 and report["summary"]["failing"] > 0
+        assert report["summary"]["files"] > 60 and len(report["skipped"]) == 1
+
+
+@needs_fork
+def test_the_first_unreadable_file_in_order_stops_the_scan_the_same_way(folder):
+    (folder / "copy0" / "zz-broken.yaml").write_text("Resources: [unclosed\n")
+    (folder / "copy2" / "aa-broken.json").write_text("{")
+    serial = scan_output(folder, "--jobs", "1")
+    parallel = scan_output(folder, "--jobs", "2")
+    assert parallel == serial
+    code, out, err = parallel
+    assert code == 2 and out == ""
+    assert err.startswith(f"hook-handler scan: {folder / 'copy0' / 'zz-broken.yaml'}:")
+
+
+@needs_fork
+def test_a_worker_that_dies_fails_the_scan_with_exit_2(folder, monkeypatch):
+    real = scan.scan_file
+
+    def dies_on_one_file(options, item):
+        if item[0].endswith("copy1/public-repository.yaml"):
+            os._exit(9)
+        return real(options, item)
+
+    monkeypatch.setattr(scan, "scan_file", dies_on_one_file)
+    code, out, err = scan_output(folder, "--jobs", "2")
+    assert code == 2 and out == ""
+    assert "a worker process stopped without answering" in err and "--jobs 1 scans in this process" in err
+
+
+def test_jobs_must_be_positive(folder):
+    code, out, err = scan_output(folder, "--jobs", "0")
+    assert (code, out) == (2, "") and "--jobs 0: expected 1 or more" in err
+
+
+def test_job_count_default_and_organizations():
+    static = parse_settings({"TrustedAccountIds": "111111111111"})
+    organizations = parse_settings({"AccountSource": "Organizations", "TrustedOrganizationIds": "o-abcdefghij"})
+    assert scan.job_count(None, static, scan.PARALLEL_THRESHOLD - 1) == 1
+    assert scan.job_count(None, static, scan.PARALLEL_THRESHOLD) == min(len(os.sched_getaffinity(0)), scan.MAX_AUTO_JOBS)
+    assert scan.job_count(3, static, 5) == 3
+    # One process keeps one membership cache: no job count changes the number of AWS calls.
+    assert scan.job_count(4, organizations, 1000) == 1
+    assert scan.job_count(None, organizations, 1000) == 1
