@@ -41,7 +41,7 @@ print(json.dumps({{"import": imported - started, "first": done - started, "statu
 
 
 def env() -> dict:
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, HERE]), "PYTHONDONTWRITEBYTECODE": "0"}
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, HERE])}
 
 
 def fresh(module: str, event_path: str, extra: int = 0) -> dict:

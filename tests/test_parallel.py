@@ -76,9 +76,22 @@ def test_an_exception_in_a_worker_reaches_the_caller_after_the_answers_before_it
 
 
 @needs_fork
-def test_stopping_early_leaves_no_worker_and_no_frozen_objects():
+def test_stopping_early_leaves_no_worker_and_no_objects_frozen_by_it():
+    gc.unfreeze()
     answers = ordered_map(square_with_pid, {"pause": 0.01}, list(range(200)), jobs=2)
     assert next(answers)[0] == 0
+    assert gc.get_freeze_count() > 0  # frozen while the workers run, so they do not copy the heap
     answers.close()
     assert multiprocessing.active_children() == []
     assert gc.get_freeze_count() == 0
+
+
+@needs_fork
+def test_objects_frozen_before_stay_frozen():
+    gc.freeze()  # as load_decoder does after importing cfn-lint
+    try:
+        frozen = gc.get_freeze_count()
+        assert list(ordered_map(uses_unpicklable_context, {"lock": threading.Lock(), "offset": 1}, [1, 2], jobs=2)) == [2, 3]
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()

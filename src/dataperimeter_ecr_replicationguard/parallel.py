@@ -52,6 +52,7 @@ def ordered_map(function: Callable[[Any, T], R], context: Any, items: Sequence[T
             yield function(context, item)
         return
     chunk = max(1, min(MAX_CHUNK, len(items) // (jobs * 4)))
+    frozen_before = gc.get_freeze_count()
     gc.freeze()
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
                                initializer=_start_worker, initargs=(function, context))
@@ -61,7 +62,8 @@ def ordered_map(function: Callable[[Any, T], R], context: Any, items: Sequence[T
         raise WorkerFailed(f"a worker process stopped without answering ({error})") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        gc.unfreeze()
+        if not frozen_before:  # else someone froze on purpose (e.g. an import): leave it frozen
+            gc.unfreeze()
 
 
 _worker: tuple[Callable[[Any, Any], Any], Any] | None = None

@@ -9,7 +9,8 @@ verdict (FAILED, never a stack trace) and says what failed and what to do instea
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from cloudformation_cli_python_lib import Hook
 from cloudformation_cli_python_lib.exceptions import InvalidRequest, InvalidTypeConfiguration

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from collections.abc import Mapping
+from typing import Any, Callable
 
 from .core.values import is_account_id, is_region
 from .exemptions import Exemption, ExemptionError, parse_exemptions

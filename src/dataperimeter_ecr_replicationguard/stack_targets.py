@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from cloudformation_cli_python_lib import HandlerErrorCode, OperationStatus, ProgressEvent
 

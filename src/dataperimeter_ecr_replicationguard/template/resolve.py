@@ -19,7 +19,8 @@ import datetime
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..core.findings import pointer
 from ..core.partitions import partition_of_region

@@ -7,7 +7,8 @@ object with a ``Type``), as documentation examples often are, is read the same w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 class NotATemplate(ValueError):
