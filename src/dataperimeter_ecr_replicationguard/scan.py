@@ -13,8 +13,12 @@ stand-in ID that the template never mentions (shown as ``<deploying account>``),
 same way. ``AWS::Region`` is ``--region``; without it, a value that depends on it is
 unresolved. A parameter takes its ``--parameter`` value, else its ``Default``.
 
-Exit status: 0 nothing fails, 1 findings fail, 2 usage error or unreadable input (one line on
-stderr).
+Files are independent: with many of them they are scanned in worker processes (``--jobs``,
+``parallel.py``), each by ``scan_file.scan_file``, and merged here in file order, so the report
+does not depend on how many processes read it.
+
+Exit status: 0 nothing fails, 1 findings fail, 2 usage error, unreadable input or a worker that
+died (one line on stderr).
 """
 
 from __future__ import annotations
