@@ -278,6 +278,80 @@ def test_assume_role_throttling_is_retried(org, monkeypatch, sent, invoke):
     assert organizations_calls(sent)[0] == "sts:AssumeRole"  # the third attempt reached moto
 
 
+# --- a throttled listing --------------------------------------------------------------------
+
+def throttled(monkeypatch, *operations: str) -> dict[str, int]:
+    """Every request to ``operations`` (e.g. "organizations.ListAccounts") answered with
+    TooManyRequestsException before it is sent, while ``counts["on"]``; the throttled attempts
+    are counted per operation."""
+    from botocore.awsrequest import AWSResponse
+
+    counts = {"on": 1, **{operation: 0 for operation in operations}}
+
+    def handler(operation):
+        def answer(**_):
+            if not counts["on"]:
+                return None
+            counts[operation] += 1
+            return AWSResponse("https://organizations.us-east-1.amazonaws.com", 400, {}, None), {
+                "Error": {"Code": "TooManyRequestsException", "Message": "Rate exceeded"},
+                "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return answer
+
+    monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS",
+                        [*((f"before-call.{op}", handler(op)) for op in operations),
+                         *botocore.handlers.BUILTIN_HANDLERS])
+    return counts
+
+
+def fake_time(monkeypatch) -> FakeClock:
+    """Every Deadline the hook makes runs on one fake clock: backoff pauses cost no real time."""
+    fake = FakeClock()
+    real = cache.Deadline
+    monkeypatch.setattr(cache, "Deadline", lambda seconds=20.0, clock=None, sleep=None:
+                        real(seconds, clock or fake, sleep or fake.sleep))
+    return fake
+
+
+def test_a_throttled_listing_falls_back_to_looking_up_the_named_accounts(org, monkeypatch, sent, invoke):
+    """ListAccounts throttled for the whole listing window: the invocation still decides, by
+    looking up the accounts its resource names, within the budget. The organization is not
+    taken for one too large to list: once the throttling stops, the next invocation that needs
+    the membership lists it whole, and later ones make no call."""
+    counts = throttled(monkeypatch, "organizations.ListAccounts")
+    clock = fake_time(monkeypatch)
+    config = {"AccountSource": "Organizations", "TrustedOrganizationIds": org["id"], "TrustDeployingAccount": "false"}
+
+    def verdict(registry):
+        return invoke(hook_request(TYPE, replication(("eu-west-1", registry)), config=config))
+
+    assert verdict(org["prod_account"])["hookStatus"] == "SUCCESS"
+    assert counts["organizations.ListAccounts"] > 3 and cache.LISTING_SECONDS - 2.0 <= clock.t <= 20.0
+    assert organizations_calls(sent) == ["organizations:DescribeOrganization", "organizations:DescribeAccount"]
+    foreign = verdict("999999999999")
+    assert foreign["errorCode"] == "NonCompliant" and "999999999999" in foreign["message"]
+    assert organizations_calls(sent)[2:] == ["organizations:DescribeAccount"]  # looked up, not listed
+    counts["on"] = 0  # the throttling stops
+    del sent[:]
+    assert verdict(org["suspended"])["errorCode"] == "NonCompliant"
+    assert organizations_calls(sent) == ["organizations:ListAccounts"]  # listed whole, organization ID cached
+    assert verdict("777777777777")["errorCode"] == "NonCompliant"
+    assert verdict(org["prod_account"])["hookStatus"] == "SUCCESS"
+    assert len(sent) == 1  # both answered from the listing
+
+
+def test_when_the_lookups_are_throttled_too_the_invocation_fails_as_throttling_within_the_budget(
+        org, monkeypatch, sent, invoke):
+    counts = throttled(monkeypatch, "organizations.ListAccounts", "organizations.DescribeAccount")
+    clock = fake_time(monkeypatch)
+    config = {"AccountSource": "Organizations", "TrustedOrganizationIds": org["id"]}
+    response = invoke(hook_request(TYPE, replication(("eu-west-1", org["prod_account"])), config=config))
+    assert response["hookStatus"] == "FAILED" and response["errorCode"] == "Throttling"
+    assert "DescribeAccount failed with TooManyRequestsException" in response["message"]
+    assert counts["organizations.ListAccounts"] > 3 and counts["organizations.DescribeAccount"] > 3
+    assert sum(clock.slept) <= 20.0
+
+
 # --- timeouts --------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -8,10 +8,14 @@ Two ways to read it, both inside one :class:`Deadline` well under the hook's 30 
 - the whole listing (ListAccounts, or the OU walk), tried first within
   :data:`LISTING_SECONDS`: one call per 20 accounts, so it suits organizations of a few
   thousand accounts;
-- when the listing does not finish in time (10,000 accounts need 500 pages), only the accounts
-  the resource names are looked up (DescribeAccount, and ListParents for OU paths), each answer
-  cached. An account the hook does not look up is never trusted, so this can only refuse more,
-  never let more in. The organization is remembered as too large to list, for this environment.
+- when the listing does not finish in time (10,000 accounts need 500 pages), or is throttled,
+  only the accounts the resource names are looked up (DescribeAccount, and ListParents for OU
+  paths), each answer cached. An account the hook does not look up is never trusted, so this can
+  only refuse more, never let more in. An organization whose listing ran out of time without
+  being throttled is remembered as too large to list, for this environment; a throttled listing
+  is tried again by the next invocation that needs it.
+
+The organization's ID (DescribeOrganization) is read once per ``CacheTtlSeconds`` too.
 
 When a refresh fails, a cached membership is still used for at most :data:`STALE_GRACE_SECONDS`
 past its TTL (the response says so in an annotation); after that, or with nothing cached, the
@@ -51,6 +55,7 @@ class Membership:
 _LISTINGS: dict[tuple, Membership] = {}  # key -> the whole membership
 _MEMBERS: dict[tuple, tuple[bool, float]] = {}  # (key, account) -> (trusted, read at)
 _TOO_LARGE: set[tuple] = set()
+_ORGANIZATIONS: dict[tuple, tuple[str, float]] = {}  # key -> (organization ID, read at)
 _LOCK = threading.Lock()
 clock: Callable[[], float] = time.time  # wall clock: cache ages survive across invocations
 
@@ -60,6 +65,7 @@ def clear_cache() -> None:
         _LISTINGS.clear()
         _MEMBERS.clear()
         _TOO_LARGE.clear()
+        _ORGANIZATIONS.clear()
 
 
 def membership(
@@ -85,22 +91,24 @@ def membership(
     deadline = Deadline()
     try:
         client = organizations_client(session, settings.organizations_role_arn, invocation.region, deadline)
+        org_id = _organization_id(key, client, settings, deadline, started, ttl)
         if not too_large:
             listing = Deadline(min(LISTING_SECONDS, deadline.left()), clock=deadline.clock, sleep=deadline.sleep)
             try:
                 accounts = organization_accounts(
-                    client, settings.trusted_organization_ids, settings.trusted_ou_paths, listing)
+                    client, settings.trusted_organization_ids, settings.trusted_ou_paths, listing, org_id)
             except OrganizationsError as error:
-                if error.code != "BudgetExhausted" or deadline.left() <= 0:
+                if not error.throttled or deadline.left() <= 0:
                     raise
-                with _LOCK:
-                    _TOO_LARGE.add(key)
+                if error.code == "BudgetExhausted" and not listing.throttles:
+                    with _LOCK:
+                        _TOO_LARGE.add(key)
+                # else throttled: this invocation looks its accounts up; the next one lists again
             else:
                 fresh = Membership(accounts, started)
                 with _LOCK:
                     _LISTINGS[key] = fresh
                 return fresh
-        org_id = confirm_organization(client, settings.trusted_organization_ids, settings.trusted_ou_paths, deadline)
         for account in wanted:
             if not _fresh(key, account, started, ttl):
                 member = trusted_member(client, account, org_id, settings.trusted_organization_ids,
@@ -116,6 +124,17 @@ def membership(
         return Membership(stale.accounts, stale.fetched_at,
                           f"the organization membership could not be refreshed ({error.api}: {error.code}); "
                           f"using what was read {int(age)} s ago")
+
+
+def _organization_id(key: tuple, client: Any, settings: Settings, deadline: Deadline, at: float, ttl: int) -> str:
+    with _LOCK:
+        known = _ORGANIZATIONS.get(key)
+    if known is not None and at - known[1] < ttl:
+        return known[0]
+    org_id = confirm_organization(client, settings.trusted_organization_ids, settings.trusted_ou_paths, deadline)
+    with _LOCK:
+        _ORGANIZATIONS[key] = (org_id, at)
+    return org_id
 
 
 def _fresh(key: tuple, account: str, at: float, ttl: int) -> bool:

@@ -63,11 +63,13 @@ class OrganizationsError(Exception):
 
 @dataclass
 class Deadline:
-    """The time left for one resolution, on a monotonic clock."""
+    """The time left for one resolution, on a monotonic clock; ``throttles`` counts the
+    throttling answers met within it."""
 
     seconds: float = BUDGET_SECONDS
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    throttles: int = 0
 
     def __post_init__(self) -> None:
         self.ends = self.clock() + self.seconds
@@ -92,11 +94,12 @@ def confirm_organization(client: Any, org_ids: frozenset[str], ou_paths: frozens
 
 
 def organization_accounts(
-    client: Any, org_ids: frozenset[str], ou_paths: frozenset[str], deadline: Deadline
+    client: Any, org_ids: frozenset[str], ou_paths: frozenset[str], deadline: Deadline, org_id: str = ""
 ) -> frozenset[str]:
     """ACTIVE accounts of the trusted organizations and beneath the trusted OU paths: the whole
-    listing (one ListAccounts page per 20 accounts, plus the OU walk)."""
-    org_id = confirm_organization(client, org_ids, ou_paths, deadline)
+    listing (one ListAccounts page per 20 accounts, plus the OU walk). ``org_id``: the
+    organization :func:`confirm_organization` already returned, else it is asked here."""
+    org_id = org_id or confirm_organization(client, org_ids, ou_paths, deadline)
     accounts: set[str] = set()
     if org_ids:
         accounts |= _active(_pages(client, "ListAccounts", deadline))
@@ -187,6 +190,7 @@ def call(client: Any, api: str, deadline: Deadline, **params: Any) -> dict:
             code = error.response.get("Error", {}).get("Code", "ClientError")
             message = error.response.get("Error", {}).get("Message", "")
             if code in THROTTLING:
+                deadline.throttles += 1
                 pause = min(0.1 * 2**attempt, 2.0) * (0.5 + random.random() / 2)
                 if deadline.left() > pause:
                     deadline.sleep(pause)
