@@ -188,7 +188,7 @@ def test_every_setting_flows_from_a_parameter_into_the_configuration():
               "OrganizationsRoleArn": ORG_ROLE, "TrustedOrganizationIds": "o-a1b2c3d4e5",
               "TrustedOrganizationalUnitPaths": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/",
               "AllowedReplicationRegions": "eu-west-1", "TrustedServicePrincipals": "codebuild.amazonaws.com",
-              "AllowedUpstreamRegistryUrls": "public.ecr.aws"}
+              "AllowedUpstreamRegistryUrls": "public.ecr.aws", "OrganizationsLookup": "NamedAccounts"}
     assert SETTINGS <= set(values), f"new settings {SETTINGS - set(values)}: add a value here and a parameter"
     properties = registration_configuration(values)["CloudFormationConfiguration"]["HookConfiguration"]["Properties"]
     assert set(properties) == SETTINGS
@@ -196,6 +196,7 @@ def test_every_setting_flows_from_a_parameter_into_the_configuration():
     jsonschema.validate(properties, SCHEMA["typeConfiguration"])
     settings = parse_settings(properties)
     assert settings.account_source == "Organizations" and settings.cache_ttl_seconds == 60
+    assert settings.organizations_lookup == "NamedAccounts"
     assert settings.trust_deploying_account is False
 
 

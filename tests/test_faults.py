@@ -160,6 +160,7 @@ def test_a_type_configuration_that_is_not_an_object(config):
         ({"AccountSource": "organizations"}, "AccountSource"),
         ({"OrganizationsRoleArn": "arn:aws:iam::123:role/x"}, "OrganizationsRoleArn"),
         ({"CacheTtlSeconds": "-1"}, "CacheTtlSeconds"),
+        ({"OrganizationsLookup": "namedaccounts"}, "OrganizationsLookup"),
         ({"Exemptions": "[{"}, "Exemptions"),
         ({"TrustedServicePrincipals": "*"}, "TrustedServicePrincipals"),
         ({"AllowedUpstreamRegistryUrls": "http://"}, "AllowedUpstreamRegistryUrls"),
@@ -174,7 +175,7 @@ def test_a_setting_that_does_not_validate_is_named(config, named):
 
 SETTING_NAMES = ["TrustedAccountIds", "TrustedOrganizationIds", "TrustedOrganizationalUnitPaths", "TrustDeployingAccount",
                  "AllowedReplicationRegions", "AccountSource", "OrganizationsRoleArn", "CacheTtlSeconds", "Exemptions",
-                 "TrustedServicePrincipals", "AllowedUpstreamRegistryUrls"]
+                 "TrustedServicePrincipals", "AllowedUpstreamRegistryUrls", "OrganizationsLookup"]
 
 
 @given(st.dictionaries(st.sampled_from(SETTING_NAMES), json_values, min_size=1, max_size=4))

@@ -215,6 +215,26 @@ def test_ou_paths_decide_by_the_account_parents(org, monkeypatch):
     assert trust.accounts == {org["in_workloads"], org["in_prod"]}
 
 
+def test_named_accounts_never_lists_the_organization(org, monkeypatch):
+    """OrganizationsLookup NamedAccounts: the organization is read, then only the accounts the
+    resource names are looked up, from the first invocation on; the verdicts are those of a
+    whole listing."""
+    calls = counting(monkeypatch)
+    session = boto3.session.Session(region_name="us-east-1")
+    listed = settings(TrustedOrganizationIds=org["id"], TrustDeployingAccount="false")
+    named = settings(TrustedOrganizationIds=org["id"], TrustDeployingAccount="false", OrganizationsLookup="NamedAccounts")
+    candidates = {org["in_root"], org["in_prod"], org["suspended"], "999999999999"}
+    whole = resolve_trust(listed, INVOCATION, session, candidates)
+    assert "ListAccounts" in calls
+    cache.clear_cache()
+    del calls[:]
+    looked_up = resolve_trust(named, INVOCATION, session, candidates)
+    assert looked_up.accounts == whole.accounts & candidates == {org["in_root"], org["in_prod"]}
+    assert calls == ["DescribeOrganization"] + ["DescribeAccount"] * 4
+    assert resolve_trust(named, INVOCATION, session, {org["in_workloads"]}).accounts == {org["in_workloads"]}
+    assert calls[5:] == ["DescribeAccount"]
+
+
 # --- through the real entrypoint --------------------------------------------------------------
 
 def test_end_to_end_through_the_hook_entrypoint(org, invoke, monkeypatch):
@@ -398,7 +418,8 @@ def test_invalid_organizations_settings():
     from dataperimeter_ecr_replicationguard.settings import ConfigurationError
 
     for raw in ({"AccountSource": "organizations"}, {"OrganizationsRoleArn": "arn:aws:iam::123:role/x"},
-                {"CacheTtlSeconds": "-1"}, {"CacheTtlSeconds": "999999"}, {"CacheTtlSeconds": "5m"}):
+                {"CacheTtlSeconds": "-1"}, {"CacheTtlSeconds": "999999"}, {"CacheTtlSeconds": "5m"},
+                {"OrganizationsLookup": "List"}, {"OrganizationsLookup": ""}):
         with pytest.raises(ConfigurationError) as error:
             parse_settings(raw)
         assert next(iter(raw)) in str(error.value)

@@ -46,6 +46,7 @@ class TypeConfigurationModel(BaseModel):
     AccountSource: Optional[str]
     OrganizationsRoleArn: Optional[str]
     CacheTtlSeconds: Optional[str]
+    OrganizationsLookup: Optional[str]
 
     @classmethod
     def _deserialize(
@@ -66,6 +67,7 @@ class TypeConfigurationModel(BaseModel):
             AccountSource=json_data.get("AccountSource"),
             OrganizationsRoleArn=json_data.get("OrganizationsRoleArn"),
             CacheTtlSeconds=json_data.get("CacheTtlSeconds"),
+            OrganizationsLookup=json_data.get("OrganizationsLookup"),
         )
 
 

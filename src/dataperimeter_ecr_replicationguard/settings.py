@@ -43,6 +43,7 @@ class Settings:
     account_source: str = "Static"
     organizations_role_arn: str = ""
     cache_ttl_seconds: int = 300
+    organizations_lookup: str = "Auto"
 
 
 def parse_settings(raw: Mapping[str, Any] | None) -> Settings:
@@ -139,14 +140,18 @@ def _exemptions(key: str, value: Any) -> tuple[Exemption, ...]:
 _READERS["Exemptions"] = ("exemptions", _exemptions)
 
 ACCOUNT_SOURCES = ("Static", "Organizations")
+ORGANIZATIONS_LOOKUPS = ("Auto", "NamedAccounts")
 _ROLE_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}")
 MAX_CACHE_TTL_SECONDS = 86_400
 
 
-def _account_source(key: str, value: Any) -> str:
-    if value in ACCOUNT_SOURCES:
-        return value
-    raise ConfigurationError([f"{key}: expected one of {', '.join(ACCOUNT_SOURCES)}, got {value!r}"])
+def _one_of(choices: tuple[str, ...]) -> Callable[[str, Any], str]:
+    def read(key: str, value: Any) -> str:
+        if value in choices:
+            return value
+        raise ConfigurationError([f"{key}: expected one of {', '.join(choices)}, got {value!r}"])
+
+    return read
 
 
 def _role_arn(key: str, value: Any) -> str:
@@ -181,8 +186,9 @@ _READERS["AllowedUpstreamRegistryUrls"] = (
     _validated("a registry host name (e.g. public.ecr.aws)",
                lambda e: _REGISTRY_HOST.fullmatch(_registry_host(e)) is not None, _registry_host),
 )
-_READERS["AccountSource"] = ("account_source", _account_source)
+_READERS["AccountSource"] = ("account_source", _one_of(ACCOUNT_SOURCES))
 _READERS["OrganizationsRoleArn"] = ("organizations_role_arn", _role_arn)
 _READERS["CacheTtlSeconds"] = ("cache_ttl_seconds", _ttl)
+_READERS["OrganizationsLookup"] = ("organizations_lookup", _one_of(ORGANIZATIONS_LOOKUPS))
 
 SETTING_NAMES = tuple(_READERS)

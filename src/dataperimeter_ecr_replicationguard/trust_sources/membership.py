@@ -15,6 +15,9 @@ Two ways to read it, both inside one :class:`Deadline` well under the hook's 30 
   being throttled is remembered as too large to list, for this environment; a throttled listing
   is tried again by the next invocation that needs it.
 
+``OrganizationsLookup`` ``NamedAccounts`` skips the listing: for organizations known to be too
+large, so that no execution environment spends its first invocation listing them.
+
 The organization's ID (DescribeOrganization) is read once per ``CacheTtlSeconds`` too.
 
 When a refresh fails, a cached membership is still used for at most :data:`STALE_GRACE_SECONDS`
@@ -82,7 +85,7 @@ def membership(
     started = clock()
     with _LOCK:
         listed = _LISTINGS.get(key)
-        too_large = key in _TOO_LARGE
+        too_large = key in _TOO_LARGE or settings.organizations_lookup == "NamedAccounts"
     if listed and started - listed.fetched_at < ttl:
         return listed
     wanted = sorted(set(candidates))
