@@ -36,6 +36,7 @@ from .output import FORMATS, ScanReport
 from .parallel import WorkerFailed, ordered_map, usable_cpus
 from .scan_file import TEMPLATE_SUFFIXES, ScanOptions, scan_file
 from .settings import SETTING_NAMES, ConfigurationError, Settings, parse_settings
+from .template.decode import UnreadableTemplate, load_decoder
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 PROGRESS_THRESHOLD = 20
@@ -99,8 +100,6 @@ def scan(args: argparse.Namespace) -> ScanReport:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: expected 1 or more")
     files = list(_template_files(args.paths))
-    from .template.decode import UnreadableTemplate, load_decoder
-
     try:
         load_decoder()  # before any worker starts: they share it, and a missing cfn-lint is one message
     except UnreadableTemplate as error:
