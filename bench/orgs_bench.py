@@ -60,34 +60,47 @@ def main(cold_repeat: int = 3, warm_repeat: int = 10, warm_number: int = 20) -> 
         foreign["requestData"]["targetModel"]["resourceProperties"]["ReplicationConfiguration"]["Rules"][0][
             "Destinations"][0]["RegistryId"] = w.FOREIGN
 
-        cold_times, cold_calls = [], []
-        for _ in range(cold_repeat):
-            cache.clear_cache()
-            calls.clear()
-            t0 = time.perf_counter()
-            answer = hook(copy.deepcopy(event), None)
-            cold_times.append(time.perf_counter() - t0)
-            cold_calls.append(list(calls))
-            if answer.get("hookStatus") != "SUCCESS":
-                raise SystemExit(f"orgs bench: cold invocation did not pass: {answer.get('message')}")
+        def cold(request: dict) -> tuple[list[float], list[str]]:
+            times, made = [], []
+            for _ in range(cold_repeat):
+                cache.clear_cache()
+                calls.clear()
+                t0 = time.perf_counter()
+                answer = hook(copy.deepcopy(request), None)
+                times.append(time.perf_counter() - t0)
+                made = list(calls)
+                if answer.get("hookStatus") != "SUCCESS":
+                    raise SystemExit(f"orgs bench: cold invocation did not pass: {answer.get('message')}")
+            return times, made
+
+        named = w.hook_request("AWS::ECR::ReplicationConfiguration", props,
+                               {**config, "OrganizationsLookup": "NamedAccounts"})
+        named_times, named_calls = cold(named)
+        cold_times, cold_calls = cold(event)
         calls.clear()
         events = [copy.deepcopy(event) for _ in range(warm_repeat * warm_number)]
         warm = [timing.per_call(lambda: hook(events.pop(), None), warm_number) for _ in range(warm_repeat)]
         warm_calls = len(calls)
         verdict_foreign = hook(copy.deepcopy(foreign), None).get("hookStatus")
-    by_api: dict[str, int] = {}
-    for name in cold_calls[-1]:
-        by_api[name] = by_api.get(name, 0) + 1
     return {
         "accounts": len(members),
         "cold": timing.summary(cold_times),
-        "cold_calls": {"total": len(cold_calls[-1]), "by_api": by_api},
+        "cold_calls": _counted(cold_calls),
+        "cold_named_accounts": timing.summary(named_times),
+        "cold_named_accounts_calls": _counted(named_calls),
         "warm": timing.summary(warm),
         "warm_invocations": warm_repeat * warm_number,
         "warm_calls": warm_calls,
         "foreign_destination_status": verdict_foreign,
         "listing_seconds": cache.LISTING_SECONDS,
     }
+
+
+def _counted(made: list[str]) -> dict:
+    by_api: dict[str, int] = {}
+    for name in made:
+        by_api[name] = by_api.get(name, 0) + 1
+    return {"total": len(made), "by_api": by_api}
 
 
 if __name__ == "__main__":

@@ -279,10 +279,16 @@ def markdown(r: dict) -> str:
         f"| cold (empty cache) | {o['cold']['median']:.2f} s ({o['cold']['min']:.2f}–{o['cold']['max']:.2f}) | "
         f"{o['cold_calls']['total']} ({', '.join(f'{k} {v}' for k, v in o['cold_calls']['by_api'].items())}) |",
         f"| warm ({o['warm_invocations']} invocations) | {ms(o['warm'])} ms each | {o['warm_calls']} |",
+        *([f"| cold, `OrganizationsLookup` `NamedAccounts` | {o['cold_named_accounts']['median']:.2f} s "
+           f"({o['cold_named_accounts']['min']:.2f}–{o['cold_named_accounts']['max']:.2f}) | "
+           f"{o['cold_named_accounts_calls']['total']} "
+           f"({', '.join(f'{k} {v}' for k, v in o['cold_named_accounts_calls']['by_api'].items())}) |"]
+          if "cold_named_accounts" in o else []),
         "",
         f"The cold invocation lists accounts for at most LISTING_SECONDS ({o['listing_seconds']:.0f} s; moto answers"
         " a 20-account page in about 0.1 s here), then looks up only the accounts the resource names. A foreign"
-        f" destination under the same cache: {o['foreign_destination_status']}.",
+        f" destination under the same cache: {o['foreign_destination_status']}. With `OrganizationsLookup`"
+        " `NamedAccounts` (for organizations this large) the listing is skipped from the first invocation.",
         "",
         "## Where the scan's time goes (profiled with cProfile and timestamps)",
         "",
