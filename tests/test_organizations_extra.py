@@ -1,6 +1,7 @@
 """More Organizations cases: every call counted where botocore sends it (STS included, through the
 hook's own SessionProxy built from callerCredentials), OU paths whose OU moved, OU walks across
-pages, AssumeRole faults, a real read timeout against a silent socket, connect timeouts, the
+pages, throttled listings and when an organization counts as too large to list, AssumeRole
+faults, a real read timeout against a silent socket, connect timeouts, the
 stale window for looked-up accounts, and the light import path of the static source."""
 
 from __future__ import annotations
@@ -350,6 +351,48 @@ def test_when_the_lookups_are_throttled_too_the_invocation_fails_as_throttling_w
     assert "DescribeAccount failed with TooManyRequestsException" in response["message"]
     assert counts["organizations.ListAccounts"] > 3 and counts["organizations.DescribeAccount"] > 3
     assert sum(clock.slept) <= 20.0
+
+
+@pytest.mark.parametrize("throttled_once", [False, True])
+def test_only_a_listing_that_ran_out_of_time_unthrottled_marks_the_organization_too_large(
+        org, monkeypatch, sent, invoke, throttled_once):
+    """The listing window runs out part way through 100 accounts (each page costs 3 s of a fake
+    clock). Unthrottled, the organization is too large to list: the next invocation only looks
+    its account up. If the listing met throttling on the way, its slowness says nothing about
+    the organization's size: the next invocation lists again."""
+    from botocore.awsrequest import AWSResponse
+    from moto.organizations.models import FakeAccount, organizations_backends
+
+    backend = organizations_backends["123456789012"]["aws"]
+    for i in range(100):
+        backend.accounts.append(FakeAccount(backend.org, AccountName=f"bulk{i}", Email=f"bulk{i}@example.com"))
+    clock = fake_time(monkeypatch)
+    pending_throttle = [throttled_once]
+
+    def slow_pages(**_):
+        if pending_throttle.pop() if pending_throttle else False:
+            return AWSResponse("https://organizations.us-east-1.amazonaws.com", 400, {}, None), {
+                "Error": {"Code": "TooManyRequestsException", "Message": "Rate exceeded"},
+                "ResponseMetadata": {"HTTPStatusCode": 400}}
+        clock.t += 3.0  # then the request goes on to moto
+        return None
+
+    monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS",
+                        [("before-call.organizations.ListAccounts", slow_pages), *botocore.handlers.BUILTIN_HANDLERS])
+    config = {"AccountSource": "Organizations", "TrustedOrganizationIds": org["id"], "TrustDeployingAccount": "false"}
+
+    def verdict(registry):
+        return invoke(hook_request(TYPE, replication(("eu-west-1", registry)), config=config))
+
+    assert verdict(org["prod_account"])["hookStatus"] == "SUCCESS"
+    first = organizations_calls(sent)
+    assert first[0] == "organizations:DescribeOrganization" and first[-1] == "organizations:DescribeAccount"
+    assert 1 <= first.count("organizations:ListAccounts") < 5  # part way: 100 accounts are 5 pages
+    del sent[:]
+    assert verdict(org["suspended"])["errorCode"] == "NonCompliant"
+    listed_again = "organizations:ListAccounts" in organizations_calls(sent)
+    assert listed_again is throttled_once
+    assert organizations_calls(sent)[-1] == "organizations:DescribeAccount"  # the window runs out again
 
 
 # --- timeouts --------------------------------------------------------------------------------
