@@ -242,20 +242,32 @@ def test_a_configured_organization_other_than_the_roles_fails_as_a_configuration
 
 # --- AssumeRole faults -----------------------------------------------------------------------
 
-def short_circuit(monkeypatch, operation: str, answers: list[dict]):
-    """The next requests to ``operation`` (e.g. "sts.AssumeRole") get ``answers`` (parsed error
-    bodies), as Stubber does, but for the clients the hook itself creates."""
+def before_call(monkeypatch, operation: str, handler) -> None:
+    """``handler`` runs before every request to ``operation`` (e.g. "sts.AssumeRole") from the
+    clients created from now on, the hook's own included; what it returns (see
+    :func:`error_answer`) answers the request unsent, None lets it through."""
+    monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS",
+                        [(f"before-call.{operation}", handler), *botocore.handlers.BUILTIN_HANDLERS])
+
+
+def error_answer(code: str, message: str):
+    """An AWS error response, as a before-call handler returns it."""
     from botocore.awsrequest import AWSResponse
 
+    return AWSResponse("https://aws.amazon.com", 400, {}, None), {
+        "Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+
+def short_circuit(monkeypatch, operation: str, answers: list[dict]):
+    """The next requests to ``operation`` get ``answers`` (parsed error bodies), as Stubber
+    does, but for the clients the hook itself creates."""
     def answer(**_):
         if not answers:
             return None
         error = answers.pop(0)
-        return AWSResponse("https://sts.amazonaws.com", 400, {}, None), {
-            "Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return error_answer(error["Code"], error["Message"])
 
-    monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS",
-                        [(f"before-call.{operation}", answer), *botocore.handlers.BUILTIN_HANDLERS])
+    before_call(monkeypatch, operation, answer)
 
 
 def test_assume_role_denied_fails_closed_naming_the_trust_policy(org, monkeypatch, invoke):
@@ -285,8 +297,6 @@ def throttled(monkeypatch, *operations: str) -> dict[str, int]:
     """Every request to ``operations`` (e.g. "organizations.ListAccounts") answered with
     TooManyRequestsException before it is sent, while ``counts["on"]``; the throttled attempts
     are counted per operation."""
-    from botocore.awsrequest import AWSResponse
-
     counts = {"on": 1, **{operation: 0 for operation in operations}}
 
     def handler(operation):
@@ -294,14 +304,11 @@ def throttled(monkeypatch, *operations: str) -> dict[str, int]:
             if not counts["on"]:
                 return None
             counts[operation] += 1
-            return AWSResponse("https://organizations.us-east-1.amazonaws.com", 400, {}, None), {
-                "Error": {"Code": "TooManyRequestsException", "Message": "Rate exceeded"},
-                "ResponseMetadata": {"HTTPStatusCode": 400}}
+            return error_answer("TooManyRequestsException", "Rate exceeded")
         return answer
 
-    monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS",
-                        [*((f"before-call.{op}", handler(op)) for op in operations),
-                         *botocore.handlers.BUILTIN_HANDLERS])
+    for operation in operations:
+        before_call(monkeypatch, operation, handler(operation))
     return counts
 
 
@@ -360,25 +367,22 @@ def test_only_a_listing_that_ran_out_of_time_unthrottled_marks_the_organization_
     clock). Unthrottled, the organization is too large to list: the next invocation only looks
     its account up. If the listing met throttling on the way, its slowness says nothing about
     the organization's size: the next invocation lists again."""
-    from botocore.awsrequest import AWSResponse
     from moto.organizations.models import FakeAccount, organizations_backends
 
     backend = organizations_backends["123456789012"]["aws"]
     for i in range(100):
         backend.accounts.append(FakeAccount(backend.org, AccountName=f"bulk{i}", Email=f"bulk{i}@example.com"))
     clock = fake_time(monkeypatch)
-    pending_throttle = [throttled_once]
+    throttles_left = [1] if throttled_once else []
 
     def slow_pages(**_):
-        if pending_throttle.pop() if pending_throttle else False:
-            return AWSResponse("https://organizations.us-east-1.amazonaws.com", 400, {}, None), {
-                "Error": {"Code": "TooManyRequestsException", "Message": "Rate exceeded"},
-                "ResponseMetadata": {"HTTPStatusCode": 400}}
+        if throttles_left:
+            throttles_left.pop()
+            return error_answer("TooManyRequestsException", "Rate exceeded")
         clock.t += 3.0  # then the request goes on to moto
         return None
 
-    monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS",
-                        [("before-call.organizations.ListAccounts", slow_pages), *botocore.handlers.BUILTIN_HANDLERS])
+    before_call(monkeypatch, "organizations.ListAccounts", slow_pages)
     config = {"AccountSource": "Organizations", "TrustedOrganizationIds": org["id"], "TrustDeployingAccount": "false"}
 
     def verdict(registry):
