@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo test generate validate contract-test package bench clean fuzz
+.PHONY: setup corpus demo test generate validate contract-test package bench clean fuzz
 
 setup: $(VENV)/.installed
 
@@ -14,10 +14,14 @@ $(VENV)/.installed: pyproject.toml requirements.txt
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# Public template corpora the tests read (cfn-lint's fixtures), fetched from PyPI, never committed.
+corpus: $(VENV)/.installed
+	$(BIN)/python tools/fetch_corpus.py
+
 demo: setup
 	$(BIN)/hook-handler demo
 
-test: setup
+test: setup corpus
 	$(BIN)/python -m pytest
 
 validate: setup

@@ -112,3 +112,23 @@ def invoke():
         return dict(hook(copy.deepcopy(event), None))
 
     return run
+
+
+@pytest.fixture(scope="session")
+def cfnlint_corpus():
+    """cfn-lint's own template fixtures (``test/fixtures/templates/`` of the pinned cfn-lint sdist),
+    fetched from PyPI by ``make test`` (``tools/fetch_corpus.py``), never committed. A test that
+    needs it fails, rather than skips, when it is missing: a corpus nobody here wrote must be read."""
+    import importlib.util
+    import pathlib
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("fetch_corpus", root / "tools" / "fetch_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("fetch_corpus", module)  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    path = module.corpus_path("cfn-lint")
+    if not (path / ".complete").exists():
+        pytest.fail(f"the cfn-lint template corpus is missing at {path}: run `make corpus` (or `make test`)")
+    return path
