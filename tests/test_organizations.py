@@ -121,9 +121,9 @@ def test_the_cache_expires_after_its_ttl(org, monkeypatch):
     session = boto3.session.Session(region_name="us-east-1")
     config = settings(TrustedOrganizationIds=org["id"], CacheTtlSeconds="60")
     times = iter([1000.0, 1030.0, 1061.0])
-    monkeypatch.setattr(cache, "clock", lambda: next(times))
+    source = cache.OrganizationsSource(cache.MembershipCache(clock=lambda: next(times)))
     for _ in range(3):
-        cache.membership(config, INVOCATION, session)
+        source.membership(config, INVOCATION, session)
     assert calls.count("ListAccounts") == 2
 
 
@@ -383,7 +383,7 @@ def test_a_stale_membership_is_used_for_a_bounded_time_and_annotated(monkeypatch
     config = {"AccountSource": "Organizations", "TrustedOrganizationIds": ORG_ID, "CacheTtlSeconds": "300"}
     event = hook_request(TYPE, replication(("eu-west-1", "222222222222")), config=config)
     now = [10_000.0]
-    monkeypatch.setattr(cache, "clock", lambda: now[0])
+    monkeypatch.setattr(cache.CACHE, "clock", lambda: now[0])
     with stub:
         assert invoke(event)["hookStatus"] == "SUCCESS"
         now[0] += 300 + cache.STALE_GRACE_SECONDS - 1  # refresh fails, still inside the stale window

@@ -474,7 +474,7 @@ def test_looked_up_accounts_are_used_stale_for_a_bounded_time_and_annotated(monk
     monkeypatch.setattr(cache, "organizations_client", lambda *a, **k: client)
     monkeypatch.setattr(cache, "LISTING_SECONDS", 0.0)  # as if listing did not finish in time
     now = [50_000.0]
-    monkeypatch.setattr(cache, "clock", lambda: now[0])
+    monkeypatch.setattr(cache.CACHE, "clock", lambda: now[0])
     real_deadline = cache.Deadline
 
     def one_second(seconds=20.0, clock=None, sleep=None):  # retries sleep on a fake clock, 1 s budget

@@ -1,4 +1,5 @@
-"""Trusted accounts from AWS Organizations (``AccountSource`` ``Organizations``).
+"""The AWS Organizations API calls behind ``AccountSource`` ``Organizations``: only the calls,
+no cache and no decision of what to read (that is :mod:`.membership`).
 
 The trusted accounts are the ``ACTIVE`` accounts (the ``State`` field; ``Status`` is retired) of
 each trusted organization, and the ``ACTIVE`` accounts anywhere beneath each trusted OU path.
@@ -76,6 +77,32 @@ class Deadline:
 
     def left(self) -> float:
         return self.ends - self.clock()
+
+
+def organizations_client(session: Any, role_arn: str, region: str, deadline: Deadline) -> Any:
+    """An Organizations client with the hook's credentials, or with ``role_arn``'s when set."""
+    from botocore.config import Config
+
+    if session is None:
+        raise OrganizationsError(
+            "Organizations", "NoCredentials", "the request carried no caller credentials",
+            "register the hook with an execution role (hook-role.yaml or deploy/hook-execution-role.yaml)",
+        )
+    config = Config(connect_timeout=3, read_timeout=5, retries={"total_max_attempts": 1}, region_name=region)
+    if not role_arn:
+        return session.client("organizations", config=config)
+    sts = session.client("sts", config=config)
+    answer = call(sts, "AssumeRole", deadline, RoleArn=role_arn, RoleSessionName=SESSION_NAME, DurationSeconds=900)
+    credentials = answer["Credentials"]
+    import boto3
+
+    assumed = boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )
+    return assumed.client("organizations", config=config)
 
 
 def confirm_organization(client: Any, org_ids: frozenset[str], ou_paths: frozenset[str], deadline: Deadline) -> str:
