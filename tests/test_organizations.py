@@ -3,19 +3,17 @@ botocore's Stubber (and injected botocore errors) for what moto cannot produce."
 
 from __future__ import annotations
 
-import datetime
-import json
-
 import boto3
 import pytest
 from botocore.exceptions import ReadTimeoutError
-from botocore.stub import Stubber
-from moto import mock_aws
-
 from conftest import hook_request, replication
+from moto import mock_aws
+from organizations_helpers import FakeClock, stubbed
+
 from dataperimeter_ecr_replicationguard.invocation import Invocation
 from dataperimeter_ecr_replicationguard.settings import parse_settings
-from dataperimeter_ecr_replicationguard.trust_sources import TrustUnavailable, membership as cache, resolve_trust
+from dataperimeter_ecr_replicationguard.trust_sources import membership as cache
+from dataperimeter_ecr_replicationguard.trust_sources import resolve_trust
 from dataperimeter_ecr_replicationguard.trust_sources.organizations import (
     Deadline,
     OrganizationsError,
@@ -258,11 +256,6 @@ def test_end_to_end_through_the_hook_entrypoint(org, invoke, monkeypatch):
 ORG_ID = "o-a1b2c3d4e5"
 
 
-def stubbed():
-    client = boto3.client("organizations", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    return client, Stubber(client)
-
-
 def describe(stub, org_id=ORG_ID):
     stub.add_response("describe_organization", {"Organization": {"Id": org_id, "MasterAccountId": MANAGEMENT}})
 
@@ -270,19 +263,6 @@ def describe(stub, org_id=ORG_ID):
 def page(ids, token=None, states=None):
     accounts = [{"Id": i, "State": (states or {}).get(i, "ACTIVE"), "Status": "ACTIVE"} for i in ids]
     return {"Accounts": accounts, **({"NextToken": token} if token else {})}
-
-
-class FakeClock:
-    def __init__(self):
-        self.t = 0.0
-        self.slept = []
-
-    def __call__(self):
-        return self.t
-
-    def sleep(self, seconds):
-        self.slept.append(seconds)
-        self.t += seconds
 
 
 def test_empty_pages_before_the_end_are_followed(monkeypatch):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, cast
 
 BUDGET_SECONDS = 20.0
 PAGE_SIZE = 20  # the most Organizations returns per page
@@ -117,7 +117,7 @@ def confirm_organization(client: Any, org_ids: frozenset[str], ou_paths: frozens
             "one role reads one organization: trust only the organization OrganizationsRoleArn belongs to "
             "(list other organizations' accounts in TrustedAccountIds)",
         )
-    return seen
+    return cast(str, seen)  # equal to every configured organization (there is at least one): a str
 
 
 def organization_accounts(
@@ -185,11 +185,11 @@ def _accounts_beneath(client: Any, parent: str, deadline: Deadline) -> set[str]:
     return accounts
 
 
-def _active(pages: Iterator[dict]) -> set[str]:
+def _active(pages: Iterator[dict[str, Any]]) -> set[str]:
     return {a["Id"] for page in pages for a in page.get("Accounts", []) if a.get("State") == "ACTIVE"}
 
 
-def _pages(client: Any, api: str, deadline: Deadline, **params: Any) -> Iterator[dict]:
+def _pages(client: Any, api: str, deadline: Deadline, **params: Any) -> Iterator[dict[str, Any]]:
     """Every page, following NextToken until it is absent: pages may be empty before the end."""
     token = None
     while True:
@@ -200,7 +200,7 @@ def _pages(client: Any, api: str, deadline: Deadline, **params: Any) -> Iterator
             return
 
 
-def call(client: Any, api: str, deadline: Deadline, **params: Any) -> dict:
+def call(client: Any, api: str, deadline: Deadline, **params: Any) -> dict[str, Any]:
     """One API call inside ``deadline``: throttling retried with backoff while time is left;
     every other error (and running out of time) an :class:`OrganizationsError`."""
     from botocore.exceptions import BotoCoreError, ClientError
@@ -212,7 +212,8 @@ def call(client: Any, api: str, deadline: Deadline, **params: Any) -> dict:
             raise OrganizationsError(api, "BudgetExhausted",
                                      f"no time left in the {BUDGET_SECONDS:.0f} s budget for Organizations reads")
         try:
-            return method(**params)
+            answer: dict[str, Any] = method(**params)
+            return answer
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "ClientError")
             message = error.response.get("Error", {}).get("Message", "")
