@@ -17,7 +17,10 @@ $(VENV)/.installed: pyproject.toml requirements.txt
 demo: setup
 	$(BIN)/hook-handler demo
 
+# Lint and types first (seconds; configured in pyproject.toml, see CONTRIBUTING.md), then the suite.
 test: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 validate: setup

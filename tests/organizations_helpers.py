@@ -69,7 +69,8 @@ def org(monkeypatch):
             return client.create_organizational_unit(ParentId=parent, Name=name)["OrganizationalUnit"]["Id"]
 
         def account(name, parent):
-            account_id = client.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]["AccountId"]
+            status = client.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]
+            account_id = status["AccountId"]
             client.move_account(AccountId=account_id, SourceParentId=root, DestinationParentId=parent)
             return account_id
 

@@ -6,9 +6,14 @@ looked up one by one."""
 from __future__ import annotations
 
 import boto3
-import organizations_helpers as helpers
 import pytest
+
+import organizations_helpers as helpers
 from conftest import hook_request, replication
+from dataperimeter_ecr_replicationguard.invocation import Invocation
+from dataperimeter_ecr_replicationguard.settings import parse_settings
+from dataperimeter_ecr_replicationguard.trust_sources import membership as cache
+from dataperimeter_ecr_replicationguard.trust_sources import resolve_trust
 from organizations_helpers import (
     INVOCATION,
     ORG_ID,
@@ -21,11 +26,6 @@ from organizations_helpers import (
     stubbed,
     throttled,
 )
-
-from dataperimeter_ecr_replicationguard.invocation import Invocation
-from dataperimeter_ecr_replicationguard.settings import parse_settings
-from dataperimeter_ecr_replicationguard.trust_sources import membership as cache
-from dataperimeter_ecr_replicationguard.trust_sources import resolve_trust
 
 # The shared fixtures (organizations_helpers.py), bound here so that pytest finds them.
 empty_cache, org, sent = helpers.empty_cache, helpers.org, helpers.sent

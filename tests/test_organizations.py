@@ -6,10 +6,9 @@ from __future__ import annotations
 import boto3
 import pytest
 from botocore.exceptions import ReadTimeoutError
-from conftest import hook_request, replication
 from moto import mock_aws
-from organizations_helpers import FakeClock, stubbed
 
+from conftest import hook_request, replication
 from dataperimeter_ecr_replicationguard.invocation import Invocation
 from dataperimeter_ecr_replicationguard.settings import parse_settings
 from dataperimeter_ecr_replicationguard.trust_sources import membership as cache
@@ -19,6 +18,7 @@ from dataperimeter_ecr_replicationguard.trust_sources.organizations import (
     OrganizationsError,
     organization_accounts,
 )
+from organizations_helpers import FakeClock, stubbed
 
 MANAGEMENT = "123456789012"  # moto's default account: the organization's management account
 TYPE = "AWS::ECR::ReplicationConfiguration"
@@ -220,7 +220,8 @@ def test_named_accounts_never_lists_the_organization(org, monkeypatch):
     calls = counting(monkeypatch)
     session = boto3.session.Session(region_name="us-east-1")
     listed = settings(TrustedOrganizationIds=org["id"], TrustDeployingAccount="false")
-    named = settings(TrustedOrganizationIds=org["id"], TrustDeployingAccount="false", OrganizationsLookup="NamedAccounts")
+    named = settings(TrustedOrganizationIds=org["id"], TrustDeployingAccount="false",
+                     OrganizationsLookup="NamedAccounts")
     candidates = {org["in_root"], org["in_prod"], org["suspended"], "999999999999"}
     whole = resolve_trust(listed, INVOCATION, session, candidates)
     assert "ListAccounts" in calls

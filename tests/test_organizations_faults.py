@@ -10,10 +10,14 @@ import time
 
 import boto3
 import botocore.handlers
-import organizations_helpers as helpers
 import pytest
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
+
+import organizations_helpers as helpers
 from conftest import hook_request, replication
+from dataperimeter_ecr_replicationguard.settings import parse_settings
+from dataperimeter_ecr_replicationguard.trust_sources import TrustUnavailable, resolve_trust
+from dataperimeter_ecr_replicationguard.trust_sources import membership as cache
 from organizations_helpers import (
     INVOCATION,
     ORG_ID,
@@ -21,10 +25,6 @@ from organizations_helpers import (
     organizations_calls,
     short_circuit,
 )
-
-from dataperimeter_ecr_replicationguard.settings import parse_settings
-from dataperimeter_ecr_replicationguard.trust_sources import TrustUnavailable, resolve_trust
-from dataperimeter_ecr_replicationguard.trust_sources import membership as cache
 
 # The shared fixtures (organizations_helpers.py), bound here so that pytest finds them.
 empty_cache, org, sent = helpers.empty_cache, helpers.org, helpers.sent

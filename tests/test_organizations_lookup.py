@@ -6,9 +6,14 @@ organization other than the role's."""
 from __future__ import annotations
 
 import boto3
-import organizations_helpers as helpers
 import pytest
+
+import organizations_helpers as helpers
 from conftest import hook_request, replication
+from dataperimeter_ecr_replicationguard.settings import parse_settings
+from dataperimeter_ecr_replicationguard.trust_sources import membership as cache
+from dataperimeter_ecr_replicationguard.trust_sources import resolve_trust
+from dataperimeter_ecr_replicationguard.trust_sources.organizations import Deadline, organization_accounts
 from organizations_helpers import (
     CALLER_KEY,
     INVOCATION,
@@ -18,11 +23,6 @@ from organizations_helpers import (
     organizations_calls,
     stubbed,
 )
-
-from dataperimeter_ecr_replicationguard.settings import parse_settings
-from dataperimeter_ecr_replicationguard.trust_sources import membership as cache
-from dataperimeter_ecr_replicationguard.trust_sources import resolve_trust
-from dataperimeter_ecr_replicationguard.trust_sources.organizations import Deadline, organization_accounts
 
 # The shared fixtures (organizations_helpers.py), bound here so that pytest finds them.
 empty_cache, org, sent = helpers.empty_cache, helpers.org, helpers.sent
@@ -81,11 +81,13 @@ def test_an_ou_moved_away_no_longer_matches_its_old_path(org, monkeypatch, listi
 def test_the_ou_walk_follows_pages_of_twenty_through_moto(org, sent):
     """25 OUs beneath Workloads and 45 accounts in one of them: every page is read."""
     client = org["client"]
-    children = [client.create_organizational_unit(ParentId=org["workloads"], Name=f"Team{i}")["OrganizationalUnit"]["Id"]
-                for i in range(25)]
+    children = [
+        client.create_organizational_unit(ParentId=org["workloads"], Name=f"Team{i}")["OrganizationalUnit"]["Id"]
+        for i in range(25)]
     wanted = set()
     for i in range(45):
-        account_id = client.create_account(Email=f"t{i}@example.com", AccountName=f"t{i}")["CreateAccountStatus"]["AccountId"]
+        status = client.create_account(Email=f"t{i}@example.com", AccountName=f"t{i}")["CreateAccountStatus"]
+        account_id = status["AccountId"]
         client.move_account(AccountId=account_id, SourceParentId=org["root"], DestinationParentId=children[-1])
         wanted.add(account_id)
     session = boto3.session.Session(region_name="us-east-1")
@@ -106,10 +108,12 @@ def test_the_ou_walk_follows_empty_pages_and_retries_throttling():
     client, stub = stubbed()
     stub.add_response("describe_organization", {"Organization": {"Id": ORG_ID}})
     stub.add_response("list_parents", {"Parents": [{"Id": "r-ab12", "Type": "ROOT"}]}, {"ChildId": ou})
-    stub.add_response("list_accounts_for_parent", {"Accounts": [], "NextToken": "a1"}, {"ParentId": ou, "MaxResults": 20})
+    stub.add_response("list_accounts_for_parent", {"Accounts": [], "NextToken": "a1"},
+                      {"ParentId": ou, "MaxResults": 20})
     stub.add_client_error("list_accounts_for_parent", "TooManyRequestsException", "Rate exceeded", 400)
     stub.add_response("list_accounts_for_parent",
-                      {"Accounts": [{"Id": "111111111111", "State": "ACTIVE"}, {"Id": "222222222222", "State": "SUSPENDED"}]},
+                      {"Accounts": [{"Id": "111111111111", "State": "ACTIVE"},
+                                    {"Id": "222222222222", "State": "SUSPENDED"}]},
                       {"ParentId": ou, "MaxResults": 20, "NextToken": "a1"})
     stub.add_response("list_organizational_units_for_parent", {"OrganizationalUnits": [], "NextToken": "o1"},
                       {"ParentId": ou, "MaxResults": 20})
