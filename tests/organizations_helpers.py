@@ -7,6 +7,9 @@ autouse there: every test starts from a cold execution environment)."""
 
 from __future__ import annotations
 
+import contextlib
+from typing import Any, Iterator
+
 import boto3
 import botocore.handlers
 import pytest
@@ -55,15 +58,22 @@ def sent(monkeypatch) -> list[tuple[str, str]]:
     return calls
 
 
-@pytest.fixture
-def org(monkeypatch):
-    """root -> Workloads -> Prod, root -> Quarantine; accounts in Prod (one suspended)."""
+@contextlib.contextmanager
+def moto_organization(monkeypatch) -> Iterator[tuple[Any, str, str]]:
+    """An organization (all features) in moto, read as its management account: an Organizations
+    client, the organization's ID and its root's ID."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         client = boto3.client("organizations", region_name="us-east-1")
         org_id = client.create_organization(FeatureSet="ALL")["Organization"]["Id"]
-        root = client.list_roots()["Roots"][0]["Id"]
+        yield client, org_id, client.list_roots()["Roots"][0]["Id"]
+
+
+@pytest.fixture
+def org(monkeypatch):
+    """root -> Workloads -> Prod, root -> Quarantine; accounts in Prod (one suspended)."""
+    with moto_organization(monkeypatch) as (client, org_id, root):
 
         def ou(name, parent):
             return client.create_organizational_unit(ParentId=parent, Name=name)["OrganizationalUnit"]["Id"]

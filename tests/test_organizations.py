@@ -6,8 +6,8 @@ from __future__ import annotations
 import boto3
 import pytest
 from botocore.exceptions import ReadTimeoutError
-from moto import mock_aws
 
+import organizations_helpers as helpers
 from conftest import hook_request, replication
 from dataperimeter_ecr_replicationguard.invocation import Invocation
 from dataperimeter_ecr_replicationguard.settings import parse_settings
@@ -18,28 +18,20 @@ from dataperimeter_ecr_replicationguard.trust_sources.organizations import (
     OrganizationsError,
     organization_accounts,
 )
-from organizations_helpers import FakeClock, stubbed
+from organizations_helpers import FakeClock, moto_organization, stubbed
 
 MANAGEMENT = "123456789012"  # moto's default account: the organization's management account
 TYPE = "AWS::ECR::ReplicationConfiguration"
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear_cache()
-    yield
-    cache.clear_cache()
+# Every test starts from a cold execution environment (organizations_helpers.py's autouse fixture).
+empty_cache = helpers.empty_cache
 
 
 @pytest.fixture
 def org(monkeypatch):
     """An organization: root -> Workloads -> Prod, with accounts at each level and one suspended."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("organizations", region_name="us-east-1")
-        org_id = client.create_organization(FeatureSet="ALL")["Organization"]["Id"]
-        root = client.list_roots()["Roots"][0]["Id"]
+    with moto_organization(monkeypatch) as (client, org_id, root):
         workloads = client.create_organizational_unit(ParentId=root, Name="Workloads")["OrganizationalUnit"]["Id"]
         prod = client.create_organizational_unit(ParentId=workloads, Name="Prod")["OrganizationalUnit"]["Id"]
 
