@@ -48,7 +48,7 @@ from .organizations import (
     organizations_client,
     trusted_member,
 )
-from .source import TrustUnavailable
+from .source import TrustSource, TrustUnavailable
 from .static import static_trust
 
 STALE_GRACE_SECONDS = 3600
@@ -313,10 +313,10 @@ class OrganizationsSource:
                               f"using what was read {int(age)} s ago")
 
 
-SOURCE = OrganizationsSource(MembershipCache())
-CACHE = SOURCE.cache  # this execution environment's membership
+CACHE = MembershipCache()  # this execution environment's membership
+SOURCE: TrustSource = OrganizationsSource(CACHE)  # typed: mypy checks the source has the interface
 
 
 def clear_cache() -> None:
     """Forget everything read (tests and benchmarks: a cold execution environment)."""
-    SOURCE.cache.clear()
+    CACHE.clear()

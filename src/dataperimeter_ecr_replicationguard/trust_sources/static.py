@@ -9,6 +9,7 @@ from ..core.trust import Trust
 from ..core.values import is_account_id
 from ..invocation import Invocation
 from ..settings import Settings
+from .source import TrustSource
 
 
 @functools.lru_cache(maxsize=64)
@@ -43,4 +44,4 @@ class StaticSource:
         return static_trust(settings, invocation.account_id, invocation.partition)
 
 
-SOURCE = StaticSource()
+SOURCE: TrustSource = StaticSource()  # typed: mypy checks the source has the interface
