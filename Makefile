@@ -21,7 +21,10 @@ corpus: $(VENV)/.installed
 demo: setup
 	$(BIN)/hook-handler demo
 
+# Lint and types first (seconds; configured in pyproject.toml, see CONTRIBUTING.md), then the suite.
 test: setup corpus
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 validate: setup

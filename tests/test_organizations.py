@@ -3,45 +3,35 @@ botocore's Stubber (and injected botocore errors) for what moto cannot produce."
 
 from __future__ import annotations
 
-import datetime
-import json
-
 import boto3
 import pytest
 from botocore.exceptions import ReadTimeoutError
-from botocore.stub import Stubber
-from moto import mock_aws
 
+import organizations_helpers as helpers
 from conftest import hook_request, replication
 from dataperimeter_ecr_replicationguard.invocation import Invocation
 from dataperimeter_ecr_replicationguard.settings import parse_settings
-from dataperimeter_ecr_replicationguard.trust_sources import TrustUnavailable, membership as cache, resolve_trust
+from dataperimeter_ecr_replicationguard.trust_sources import membership as cache
+from dataperimeter_ecr_replicationguard.trust_sources import resolve_trust
 from dataperimeter_ecr_replicationguard.trust_sources.organizations import (
     Deadline,
     OrganizationsError,
     organization_accounts,
 )
+from organizations_helpers import FakeClock, moto_organization, stubbed
 
 MANAGEMENT = "123456789012"  # moto's default account: the organization's management account
 TYPE = "AWS::ECR::ReplicationConfiguration"
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear_cache()
-    yield
-    cache.clear_cache()
+# Every test starts from a cold execution environment (organizations_helpers.py's autouse fixture).
+empty_cache = helpers.empty_cache
 
 
 @pytest.fixture
 def org(monkeypatch):
     """An organization: root -> Workloads -> Prod, with accounts at each level and one suspended."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("organizations", region_name="us-east-1")
-        org_id = client.create_organization(FeatureSet="ALL")["Organization"]["Id"]
-        root = client.list_roots()["Roots"][0]["Id"]
+    with moto_organization(monkeypatch) as (client, org_id, root):
         workloads = client.create_organizational_unit(ParentId=root, Name="Workloads")["OrganizationalUnit"]["Id"]
         prod = client.create_organizational_unit(ParentId=workloads, Name="Prod")["OrganizationalUnit"]["Id"]
 
@@ -121,9 +111,9 @@ def test_the_cache_expires_after_its_ttl(org, monkeypatch):
     session = boto3.session.Session(region_name="us-east-1")
     config = settings(TrustedOrganizationIds=org["id"], CacheTtlSeconds="60")
     times = iter([1000.0, 1030.0, 1061.0])
-    monkeypatch.setattr(cache, "clock", lambda: next(times))
+    source = cache.OrganizationsSource(cache.MembershipCache(clock=lambda: next(times)))
     for _ in range(3):
-        cache.membership(config, INVOCATION, session)
+        source.membership(config, INVOCATION, session)
     assert calls.count("ListAccounts") == 2
 
 
@@ -222,7 +212,8 @@ def test_named_accounts_never_lists_the_organization(org, monkeypatch):
     calls = counting(monkeypatch)
     session = boto3.session.Session(region_name="us-east-1")
     listed = settings(TrustedOrganizationIds=org["id"], TrustDeployingAccount="false")
-    named = settings(TrustedOrganizationIds=org["id"], TrustDeployingAccount="false", OrganizationsLookup="NamedAccounts")
+    named = settings(TrustedOrganizationIds=org["id"], TrustDeployingAccount="false",
+                     OrganizationsLookup="NamedAccounts")
     candidates = {org["in_root"], org["in_prod"], org["suspended"], "999999999999"}
     whole = resolve_trust(listed, INVOCATION, session, candidates)
     assert "ListAccounts" in calls
@@ -258,11 +249,6 @@ def test_end_to_end_through_the_hook_entrypoint(org, invoke, monkeypatch):
 ORG_ID = "o-a1b2c3d4e5"
 
 
-def stubbed():
-    client = boto3.client("organizations", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    return client, Stubber(client)
-
-
 def describe(stub, org_id=ORG_ID):
     stub.add_response("describe_organization", {"Organization": {"Id": org_id, "MasterAccountId": MANAGEMENT}})
 
@@ -270,19 +256,6 @@ def describe(stub, org_id=ORG_ID):
 def page(ids, token=None, states=None):
     accounts = [{"Id": i, "State": (states or {}).get(i, "ACTIVE"), "Status": "ACTIVE"} for i in ids]
     return {"Accounts": accounts, **({"NextToken": token} if token else {})}
-
-
-class FakeClock:
-    def __init__(self):
-        self.t = 0.0
-        self.slept = []
-
-    def __call__(self):
-        return self.t
-
-    def sleep(self, seconds):
-        self.slept.append(seconds)
-        self.t += seconds
 
 
 def test_empty_pages_before_the_end_are_followed(monkeypatch):
@@ -383,7 +356,7 @@ def test_a_stale_membership_is_used_for_a_bounded_time_and_annotated(monkeypatch
     config = {"AccountSource": "Organizations", "TrustedOrganizationIds": ORG_ID, "CacheTtlSeconds": "300"}
     event = hook_request(TYPE, replication(("eu-west-1", "222222222222")), config=config)
     now = [10_000.0]
-    monkeypatch.setattr(cache, "clock", lambda: now[0])
+    monkeypatch.setattr(cache.CACHE, "clock", lambda: now[0])
     with stub:
         assert invoke(event)["hookStatus"] == "SUCCESS"
         now[0] += 300 + cache.STALE_GRACE_SECONDS - 1  # refresh fails, still inside the stale window

@@ -26,7 +26,6 @@ from cloudformation_cli_python_lib import (
 
 from . import TYPE_NAME
 from .core import evaluate, supported_types
-from .core.values import mentioned_account_ids
 from .exemptions import judge, stack_name_of, today_utc
 from .invocation import invocation_of
 from .models import TypeConfigurationModel
@@ -124,7 +123,7 @@ def _guard(session, request, type_configuration, target: str) -> ProgressEvent:
             "so the resource cannot be checked",
         )
 
-    trust = resolve_trust(settings, invocation, session, candidates(settings, model["resourceProperties"]))
+    trust = resolve_trust(settings, invocation, session, model["resourceProperties"])
     findings = evaluate(context.targetName, _text(context.targetLogicalId), model["resourceProperties"], trust)
     judged = judge(
         findings,
@@ -142,17 +141,11 @@ def _stack_target(session, context, settings, invocation) -> ProgressEvent:
     from .stack_targets import evaluate_stack_target
 
     target_type = _text(context.targetType) if _text(context.targetType) in STACK_TARGETS else _text(context.targetName)
-    trust = resolve_trust(settings, invocation, session, candidates(settings, context.targetModel))
+    trust = resolve_trust(settings, invocation, session, context.targetModel)
     event = evaluate_stack_target(
         target_type, _text(context.targetLogicalId), context.targetModel, settings, invocation, trust, today_utc()
     )
     return with_trust_notes(event, trust)
-
-
-def candidates(settings, value: Any) -> frozenset[str]:
-    """The accounts the resource names, which only the Organizations source looks up: walking
-    a large resource for them on every Static invocation would cost as much as the analysis."""
-    return mentioned_account_ids(value) if settings.account_source == "Organizations" else frozenset()
 
 
 def settings_of(raw: Any):

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .core.findings import Finding
-from .core.values import mentioned_account_ids
 from .exemptions import judge
 from .invocation import invocation_of
 from .output import FileEntry, Record, ResourceEntry, is_failing
@@ -60,10 +59,8 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
     settings = options.settings
     account = options.account or placeholder_account(template)
     invocation = invocation_of(account, "", options.region or "us-east-1")
-    organizations = settings.account_source == "Organizations"
-    candidates = mentioned_account_ids([template, options.parameters]) if organizations else ()
     try:
-        trust = resolve_trust(settings, invocation, options.session, candidates)
+        trust = resolve_trust(settings, invocation, options.session, [template, options.parameters])
     except Exception as error:  # noqa: BLE001 - one line, exit 2
         return FileOutcome(path, error=f"cannot build the trusted set: {error}")
     stack_name = options.stack_name or stem(path)

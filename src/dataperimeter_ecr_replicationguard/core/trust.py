@@ -29,9 +29,6 @@ class Trust:
     def trusts_account(self, account_id: str) -> bool:
         return account_id in self.accounts
 
-    def trusts_organization(self, org_id: str) -> bool:
-        return org_id in self.organization_ids
-
     def region_allowed(self, region: str) -> bool:
         return not self.allowed_replication_regions or region in self.allowed_replication_regions
 

@@ -1,4 +1,5 @@
-"""Trusted accounts from AWS Organizations (``AccountSource`` ``Organizations``).
+"""The AWS Organizations API calls behind ``AccountSource`` ``Organizations``: only the calls,
+no cache and no decision of what to read (that is :mod:`.membership`).
 
 The trusted accounts are the ``ACTIVE`` accounts (the ``State`` field; ``Status`` is retired) of
 each trusted organization, and the ``ACTIVE`` accounts anywhere beneath each trusted OU path.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, cast
 
 BUDGET_SECONDS = 20.0
 PAGE_SIZE = 20  # the most Organizations returns per page
@@ -78,6 +79,32 @@ class Deadline:
         return self.ends - self.clock()
 
 
+def organizations_client(session: Any, role_arn: str, region: str, deadline: Deadline) -> Any:
+    """An Organizations client with the hook's credentials, or with ``role_arn``'s when set."""
+    from botocore.config import Config
+
+    if session is None:
+        raise OrganizationsError(
+            "Organizations", "NoCredentials", "the request carried no caller credentials",
+            "register the hook with an execution role (hook-role.yaml or deploy/hook-execution-role.yaml)",
+        )
+    config = Config(connect_timeout=3, read_timeout=5, retries={"total_max_attempts": 1}, region_name=region)
+    if not role_arn:
+        return session.client("organizations", config=config)
+    sts = session.client("sts", config=config)
+    answer = call(sts, "AssumeRole", deadline, RoleArn=role_arn, RoleSessionName=SESSION_NAME, DurationSeconds=900)
+    credentials = answer["Credentials"]
+    import boto3
+
+    assumed = boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )
+    return assumed.client("organizations", config=config)
+
+
 def confirm_organization(client: Any, org_ids: frozenset[str], ou_paths: frozenset[str], deadline: Deadline) -> str:
     """The organization the role reads; an error if the configuration trusts another one."""
     seen = call(client, "DescribeOrganization", deadline)["Organization"]["Id"]
@@ -90,7 +117,7 @@ def confirm_organization(client: Any, org_ids: frozenset[str], ou_paths: frozens
             "one role reads one organization: trust only the organization OrganizationsRoleArn belongs to "
             "(list other organizations' accounts in TrustedAccountIds)",
         )
-    return seen
+    return cast(str, seen)  # equal to every configured organization (there is at least one): a str
 
 
 def organization_accounts(
@@ -158,11 +185,11 @@ def _accounts_beneath(client: Any, parent: str, deadline: Deadline) -> set[str]:
     return accounts
 
 
-def _active(pages: Iterator[dict]) -> set[str]:
+def _active(pages: Iterator[dict[str, Any]]) -> set[str]:
     return {a["Id"] for page in pages for a in page.get("Accounts", []) if a.get("State") == "ACTIVE"}
 
 
-def _pages(client: Any, api: str, deadline: Deadline, **params: Any) -> Iterator[dict]:
+def _pages(client: Any, api: str, deadline: Deadline, **params: Any) -> Iterator[dict[str, Any]]:
     """Every page, following NextToken until it is absent: pages may be empty before the end."""
     token = None
     while True:
@@ -173,7 +200,7 @@ def _pages(client: Any, api: str, deadline: Deadline, **params: Any) -> Iterator
             return
 
 
-def call(client: Any, api: str, deadline: Deadline, **params: Any) -> dict:
+def call(client: Any, api: str, deadline: Deadline, **params: Any) -> dict[str, Any]:
     """One API call inside ``deadline``: throttling retried with backoff while time is left;
     every other error (and running out of time) an :class:`OrganizationsError`."""
     from botocore.exceptions import BotoCoreError, ClientError
@@ -185,7 +212,8 @@ def call(client: Any, api: str, deadline: Deadline, **params: Any) -> dict:
             raise OrganizationsError(api, "BudgetExhausted",
                                      f"no time left in the {BUDGET_SECONDS:.0f} s budget for Organizations reads")
         try:
-            return method(**params)
+            answer: dict[str, Any] = method(**params)
+            return answer
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "ClientError")
             message = error.response.get("Error", {}).get("Message", "")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from ..core.trust import Trust
 from ..core.values import is_account_id
+from ..invocation import Invocation
 from ..settings import Settings
+from .source import TrustSource
 
 
 @functools.lru_cache(maxsize=64)
@@ -27,3 +30,18 @@ def static_trust(
         service_principals=settings.trusted_service_principals,
         allowed_upstream_registry_urls=settings.allowed_upstream_registry_urls,
     )
+
+
+class StaticSource:
+    """Nothing to read and nothing looked up: the resource is never walked."""
+
+    account_source = "Static"
+
+    def named_accounts(self, settings: Settings, value: Any) -> frozenset[str]:
+        return frozenset()
+
+    def resolve(self, settings: Settings, invocation: Invocation, session: Any, resource: Any) -> Trust:
+        return static_trust(settings, invocation.account_id, invocation.partition)
+
+
+SOURCE: TrustSource = StaticSource()  # typed: mypy checks the source has the interface
