@@ -143,7 +143,8 @@ def test_every_payload_file_is_sent_by_a_test():
         "stack-resource-body-not-an-object.json", "stack-no-ecr-rule-short-forms.json",
         "stack-known-after-apply.json", "stack-resolved-known-after-apply.json", "change-set-known-after-apply.json",
         "change-set-lowercase-properties.json", "change-set-lowercase-properties-trusted.json",
-        "change-set-after-context-without-properties.json",
+        "change-set-after-context-without-properties.json", "change-set-after-context-properties-twice.json",
+        "change-set-after-context-properties-null.json",
         "change-set-decided-by-its-template.json", "change-set-decided-by-its-template-trusted.json",
     }
     files = {p.name for p in PAYLOADS.glob("*.json")} - {"request-stack.json", "request-change-set.json"}
@@ -227,10 +228,16 @@ def test_change_set_after_context_properties_in_lower_case_are_read(ask):
     assert trusted["hookStatus"] == "SUCCESS" and INSIDE in trusted["message"] and checked_count(trusted) == 1
 
 
-def test_change_set_after_context_with_keys_but_no_properties_fails_closed(ask):
-    response = ask("change-set-after-context-without-properties.json")
+@pytest.mark.parametrize("name, reason", [
+    ("change-set-after-context-without-properties.json", "Repo: afterContext has no Properties (its keys: 'Propertys')"),
+    # a trusted "Properties" beside a foreign "properties": which one CloudFormation means is unknown
+    ("change-set-after-context-properties-twice.json", "Repo: afterContext: the keys 'Properties', 'properties' differ only in case"),
+    ("change-set-after-context-properties-null.json", "Repo: afterContext 'Properties' is not an object"),
+])
+def test_change_set_after_context_with_keys_but_no_properties_fails_closed(ask, name, reason):
+    response = ask(name)
     assert response["hookStatus"] == "FAILED" and response["errorCode"] == "InvalidRequest"
-    assert "Repo: afterContext has no Properties (its keys: 'Propertys')" in response["message"]
+    assert reason in response["message"] and "fails closed" in response["message"]
 
 
 # --- {{changeSet:KNOWN_AFTER_APPLY}} is deferred in every field ---------------------------------

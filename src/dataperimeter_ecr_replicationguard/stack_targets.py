@@ -2,15 +2,22 @@
 
 The library fetches the payload (an S3 presigned URL) into ``targetModel``. Its keys are
 documented as ``template``/``previousTemplate``/``changedResources``; the Java plugin reads
-``Template``/``PreviousTemplate``/``ResolvedTemplate``/``ChangedResources``. Both are accepted.
+``Template``/``PreviousTemplate``/``ResolvedTemplate``/``ChangedResources``. Both are accepted,
+and a key spelt in any other case when it is the only one.
 
 - CHANGE_SET with ``changedResources``: each created or updated ECR resource is evaluated on
-  its ``afterContext`` properties (a JSON string whose booleans and numbers are strings; a
-  ``{{changeSet:KNOWN_AFTER_APPLY}}`` value is not known yet).
+  its ``afterContext`` properties (a JSON string whose booleans and numbers are strings; the
+  ``Properties`` key in any case: the guide's syntax block spells it ``properties``; an
+  ``afterContext`` with keys but no properties fails closed), resolved against the payload's
+  own template when it is readable (its Mappings and Conditions decide).
 - Otherwise (STACK, or a change set without changed resources): the template is evaluated
   (``ResolvedTemplate`` when the payload has one, else ``Template``) by the same template
   evaluator as ``hook-handler scan``. Parameter values are not in the payload, so a value
   that depends on a parameter is unresolved (its default is not assumed).
+- ``{{changeSet:KNOWN_AFTER_APPLY}}`` is not known yet, in every field.
+- The template is the one submitted, before transforms. What the hook cannot expand (a macro,
+  ``AWS::Include``, SAM, ``Fn::ForEach``) is named in a SKIPPED annotation and left to the
+  RESOURCE target; what it could read is still checked, and only that is counted.
 
 A concrete violation fails here, early. An unresolved value is annotated (SKIPPED) and left
 to the RESOURCE target, which sees resolved values. An empty target model (the payload could
@@ -206,8 +213,6 @@ def _after_properties(change: Mapping[str, Any], logical_id: str) -> Any:
                 raise _Unreadable(f"{logical_id}: {key} has no Properties (its keys: {shown_keys})")
             return {}
         properties = after[wrapper]
-        if properties is None:
-            return {}
         if not isinstance(properties, Mapping):
             raise _Unreadable(f"{logical_id}: {key} {ascii(wrapper)} is not an object")
         return properties
