@@ -140,7 +140,7 @@ def test_documented_payload_shapes_through_the_library_fetch(ask, name, point, s
 def test_every_payload_file_is_sent_by_a_test():
     sent = {s[0] for s in SHAPES} | set(TRANSFORMS) | {
         "stack-foreach-beside-foreign.json", "stack-foreach-beside-trusted.json", "stack-foreach-of-topics.json",
-        "stack-resource-body-not-an-object.json", "stack-no-ecr-rule-short-forms.json",
+        "stack-resource-body-not-an-object.json", "stack-no-ecr-rule-short-forms.json", "stack-serverless.json",
         "stack-known-after-apply.json", "stack-resolved-known-after-apply.json", "change-set-known-after-apply.json",
         "change-set-lowercase-properties.json", "change-set-lowercase-properties-trusted.json",
         "change-set-after-context-without-properties.json", "change-set-after-context-properties-twice.json",
@@ -165,7 +165,6 @@ def test_a_payload_url_that_is_not_signed_for_the_file_is_an_empty_payload(bucke
 TRANSFORMS = {
     "stack-foreach.json": "Resources/Fn::ForEach::Replicas: Fn::ForEach (transform AWS::LanguageExtensions)",
     "stack-macro.json": "Transform: transform 'AcmeExpandRepos'",
-    "stack-serverless.json": "Transform: transform 'AWS::Serverless-2016-10-31'",
     "stack-include.json": "Transform: transform 'AWS::Include'",
     "stack-include-in-resources.json": "Resources/Fn::Transform: Fn::Transform 'AWS::Include'",
     "stack-include-in-properties.json": "Resources/Repo/Properties/Fn::Transform: Fn::Transform 'AWS::Include'",
@@ -209,6 +208,14 @@ def test_a_for_each_that_makes_only_other_types_does_not_hide_anything(ask):
     response = ask("stack-foreach-of-topics.json")
     assert response["hookStatus"] == "SUCCESS" and INSIDE in response["message"]
     assert names(response) == ["ECR-PERIMETER"] and checked_count(response) == 0
+
+
+def test_sam_makes_no_ecr_resource_so_its_template_is_read_whole(ask):
+    """SAM's resource types make no ECR resource and leave ECR resources as written (as hook-handler
+    scan reads it): the replication is checked, nothing is left aside."""
+    response = ask("stack-serverless.json")
+    assert response["hookStatus"] == "FAILED" and response["errorCode"] == "NonCompliant"
+    assert names(response) == ["ECR-REPLICATION-UNTRUSTED-DESTINATION"]
 
 
 def test_a_resource_body_that_is_not_an_object_fails_closed_without_a_transform(ask):

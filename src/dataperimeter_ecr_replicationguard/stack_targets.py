@@ -16,7 +16,7 @@ and a key spelt in any other case when it is the only one.
   that depends on a parameter is unresolved (its default is not assumed).
 - ``{{changeSet:KNOWN_AFTER_APPLY}}`` is not known yet, in every field.
 - The template is the one submitted, before transforms. What the hook cannot expand (a macro,
-  ``AWS::Include``, SAM, ``Fn::ForEach``) is named in a SKIPPED annotation and left to the
+  ``AWS::Include``, ``Fn::ForEach``) is named in a SKIPPED annotation and left to the
   RESOURCE target; what it could read is still checked, and only that is counted.
 
 A concrete violation fails here, early. An unresolved value is annotated (SKIPPED) and left

@@ -32,8 +32,8 @@ from .report import MESSAGE_LIMIT, error_code, fit, summary
 ANNOTATION_PASSED = "ECR-PERIMETER"
 ANNOTATION_NOT_EXPANDED = "ECR-PERIMETER-NOT-EXPANDED"
 NOT_EXPANDED_REMEDIATION = (
-    "Keep RESOURCE in the hook's TargetOperations, which sees the expanded resources (docs/operations.md); "
-    "before deploying, run hook-handler scan, which expands AWS::LanguageExtensions"
+    "Keep RESOURCE in the hook's TargetOperations: it sees the expanded resources (docs/operations.md); "
+    "before deploying, run hook-handler scan on the template (docs/scan.md)"
 )
 
 

@@ -77,6 +77,7 @@ def line_of(node: Any) -> int | None:
 # are not seen here, so they are named and left to the RESOURCE target.
 
 LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
+SAM = "AWS::Serverless-2016-10-31"  # its resource types make no ECR resource: ECR resources stay as written
 _FOR_EACH = "Fn::ForEach::"
 _TRANSFORM = "Fn::Transform"
 
@@ -102,13 +103,15 @@ class Unexpanded:
 
 def unexpanded(template: Any, checked_types: frozenset[str] | set[str]) -> list[Unexpanded]:
     """Every part of ``template`` that could make or change a resource of ``checked_types`` and
-    that the hook cannot expand: a ``Transform`` other than ``AWS::LanguageExtensions`` (a macro,
-    ``AWS::Include``, SAM), ``Fn::ForEach`` (``AWS::LanguageExtensions``) and ``Fn::Transform``
-    in the Resources section, and resource bodies the reader cannot take apart."""
+    that the hook cannot expand: a ``Transform`` (a macro, ``AWS::Include``; not
+    ``AWS::LanguageExtensions``, whose functions the resolver computes, nor SAM, which makes no
+    ECR resource), ``Fn::ForEach`` (``AWS::LanguageExtensions``) and ``Fn::Transform`` in the
+    Resources section, and resource bodies the reader cannot take apart."""
     found: list[Unexpanded] = []
     transforms = _declared_transforms(template.get("Transform")) if isinstance(template, Mapping) else []
     for name in transforms:
-        if name != LANGUAGE_EXTENSIONS:  # the resolver computes its functions; Fn::ForEach below
+        # AWS::LanguageExtensions: the resolver computes its functions, Fn::ForEach is below
+        if name not in (LANGUAGE_EXTENSIONS, SAM):
             found.append(Unexpanded("Transform", f"transform {_name(name)} (runs when the stack deploys)"))
     try:
         resources = resource_map(template)
