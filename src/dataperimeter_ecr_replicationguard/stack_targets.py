@@ -49,6 +49,7 @@ from .template.yaml_loader import TemplateSyntaxError, load_template_text
 from .verdict import cut, progress_event
 
 KNOWN_AFTER_APPLY = "Fn::KnownAfterApply"  # marks a {{changeSet:...}} value: never trusted
+_MARKER = "{{changeSet:"
 _DELETE_ACTIONS = {"delete", "remove"}
 
 
@@ -132,7 +133,11 @@ def _load(model: Mapping[str, Any]) -> tuple[Any, str]:
         raise _Unreadable("the payload carries no template")
     try:
         template = load_template_text(raw) if isinstance(raw, str) else raw
-        return _mark_known_after_apply(template), which
+        # Text without the marker has none to mark (an escaped spelling of it is then read as
+        # written, which fails closed: the marker only ever defers).
+        if not isinstance(raw, str) or _MARKER in raw:
+            template = _mark_known_after_apply(template)
+        return template, which
     except TemplateSyntaxError as error:
         raise _Unreadable(f"the payload's {which} cannot be read: {error}") from None
     except RecursionError:
@@ -227,21 +232,20 @@ def _mark_known_after_apply(value: Any) -> Any:
     (iteratively: a deep document cannot exhaust the stack), so parsed templates keep the
     lines the loader recorded."""
     if isinstance(value, str):
-        return {KNOWN_AFTER_APPLY: value} if "{{changeSet:" in value else value
+        return {KNOWN_AFTER_APPLY: value} if _MARKER in value else value
     stack = [value]
     while stack:
         node = stack.pop()
-        if isinstance(node, dict):
-            items = list(node.items())
-        elif isinstance(node, list):
-            items = list(enumerate(node))
-        else:
-            continue
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        marked = []
         for key, item in items:
-            if isinstance(item, str) and "{{changeSet:" in item:
-                node[key] = {KNOWN_AFTER_APPLY: item}
+            if isinstance(item, str):
+                if _MARKER in item:
+                    marked.append(key)
             elif isinstance(item, (dict, list)):
                 stack.append(item)
+        for key in marked:
+            node[key] = {KNOWN_AFTER_APPLY: node[key]}
     return value
 
 

@@ -130,7 +130,7 @@ def annotation(judged: Judged, fails: bool) -> HookAnnotation:
 
 
 def cut(text: str) -> str:
-    return cut_to(text, MESSAGE_LIMIT)
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 3] + "..."
 
 
 def cut_to(text: str, limit: int) -> str:

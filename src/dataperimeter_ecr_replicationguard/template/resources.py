@@ -129,7 +129,7 @@ def unexpanded(template: Any, checked_types: frozenset[str] | set[str]) -> list[
         literal = isinstance(body, Mapping) and isinstance(body.get("Type"), str)
         if literal and body["Type"] not in checked_types:
             continue
-        inner = _inner(body, ()) if isinstance(body, Mapping) else []
+        inner = _inner(body, ()) if isinstance(body, Mapping) and _has_inner(body) else []
         for where, part in inner:
             transform = _transform_call(part) if where[-1] == _TRANSFORM else f"Fn::ForEach (transform {LANGUAGE_EXTENSIONS})"
             path = "/".join(["Resources", _text(key), *(_text(str(w)) for w in where)])
@@ -160,6 +160,25 @@ def _name(name: Any) -> str:
 def _transform_call(argument: Any) -> str:
     name = argument.get("Name") if isinstance(argument, Mapping) else None
     return f"Fn::Transform {_name(name)} (runs when the stack deploys)"
+
+
+def _has_inner(value: Any) -> bool:
+    """Whether :func:`_inner` finds anything: the same walk without paths (a resource can hold
+    tens of thousands of values, and almost never a transform)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(item for item in node if not isinstance(item, str))
+            continue
+        if not (isinstance(node, dict) or isinstance(node, Mapping)):  # dict first: the ABC check is slow
+            continue
+        for key, item in node.items():
+            if isinstance(key, str) and (key == _TRANSFORM or key.startswith(_FOR_EACH)):
+                return True
+            if not isinstance(item, str):
+                stack.append(item)
+    return False
 
 
 def _inner(value: Any, where: tuple) -> list[tuple[tuple, Any]]:
