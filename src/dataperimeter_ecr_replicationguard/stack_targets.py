@@ -118,7 +118,7 @@ def _key_in_any_case(mapping: Mapping[str, Any], name: str) -> str | None:
     """The one key of ``mapping`` that is ``name`` in some case; two such keys are ambiguous."""
     keys = [k for k in mapping if isinstance(k, str) and k.casefold() == name.casefold()]
     if len(keys) > 1:
-        raise _Unreadable(f"the keys {', '.join(sorted(map(ascii, keys)))} differ only in case")
+        raise _Unreadable(f"the keys {', '.join(sorted(ascii(k)[:40] for k in keys[:5]))} differ only in case")
     return keys[0] if keys else None
 
 
