@@ -15,11 +15,11 @@ import http.server
 import json
 import pathlib
 import re
-import threading
 
 import pytest
 
 from dataperimeter_ecr_replicationguard.handlers import hook
+from local_http import serving
 
 PAYLOADS = pathlib.Path(__file__).resolve().parent / "data" / "payloads"
 BUCKET = "cf-templates-hook-payloads-eu-west-1"
@@ -59,12 +59,8 @@ class _Bucket(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def bucket():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Bucket)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/{BUCKET}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(_Bucket) as url:
+        yield f"{url}/{BUCKET}"
 
 
 @pytest.fixture
