@@ -112,6 +112,8 @@ SHAPES = [
     ("stack-pascal-case.json", "UPDATE_PRE_PROVISION", "FAILED", "NonCompliant", "999999999999", None),
     ("stack-pascal-resolved-template.json", "CREATE_PRE_PROVISION", "FAILED", "NonCompliant", "999999999999", None),
     ("stack-empty-fields.json", "CREATE_PRE_PROVISION", "FAILED", "InvalidRequest", "payload is empty", None),
+    # what update-stack --use-previous-template sends is not known offline: no template fails closed
+    ("stack-update-template-empty.json", "UPDATE_PRE_PROVISION", "FAILED", "InvalidRequest", "the payload carries no template", None),
     # CREATE (checked), UPDATE (checked on afterContext), DELETE (not created), an SNS topic (not ECR)
     ("change-set-create-update-delete.json", "CREATE_PRE_PROVISION", "SUCCESS", None, INSIDE, 2),
     ("change-set-update-adds-foreign.json", "CREATE_PRE_PROVISION", "FAILED", "NonCompliant", "999999999999", None),
