@@ -13,7 +13,6 @@ from __future__ import annotations
 import http.server
 import json
 import socket
-import threading
 import time
 
 import botocore.exceptions
@@ -22,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import hook_request, replication
+from local_http import serving
 from dataperimeter_ecr_replicationguard.handlers import hook
 from dataperimeter_ecr_replicationguard.trust_sources import membership as cache
 from dataperimeter_ecr_replicationguard.trust_sources.organizations import Deadline
@@ -68,12 +68,8 @@ class PayloadServer(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PayloadServer)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(PayloadServer) as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,15 +2,22 @@
 
 The library fetches the payload (an S3 presigned URL) into ``targetModel``. Its keys are
 documented as ``template``/``previousTemplate``/``changedResources``; the Java plugin reads
-``Template``/``PreviousTemplate``/``ResolvedTemplate``/``ChangedResources``. Both are accepted.
+``Template``/``PreviousTemplate``/``ResolvedTemplate``/``ChangedResources``. Both are accepted,
+and a key spelt in any other case when it is the only one.
 
 - CHANGE_SET with ``changedResources``: each created or updated ECR resource is evaluated on
-  its ``afterContext`` properties (a JSON string whose booleans and numbers are strings; a
-  ``{{changeSet:KNOWN_AFTER_APPLY}}`` value is not known yet).
+  its ``afterContext`` properties (a JSON string whose booleans and numbers are strings; the
+  ``Properties`` key in any case: the guide's syntax block spells it ``properties``; an
+  ``afterContext`` with keys but no properties fails closed), resolved against the payload's
+  own template when it is readable (its Mappings and Conditions decide).
 - Otherwise (STACK, or a change set without changed resources): the template is evaluated
   (``ResolvedTemplate`` when the payload has one, else ``Template``) by the same template
   evaluator as ``hook-handler scan``. Parameter values are not in the payload, so a value
   that depends on a parameter is unresolved (its default is not assumed).
+- ``{{changeSet:KNOWN_AFTER_APPLY}}`` is not known yet, in every field.
+- The template is the one submitted, before transforms. What the hook cannot expand (a macro,
+  ``AWS::Include``, ``Fn::ForEach``) is named in a SKIPPED annotation and left to the
+  RESOURCE target; what it could read is still checked, and only that is counted.
 
 A concrete violation fails here, early. An unresolved value is annotated (SKIPPED) and left
 to the RESOURCE target, which sees resolved values. An empty target model (the payload could
@@ -37,10 +44,12 @@ from .invocation import Invocation
 from .settings import Settings
 from .template import Context, NotATemplate, Resolver, TemplateResource, evaluate_template
 from .template.evaluate import evaluate_resource
+from .template.resources import Unexpanded, unexpanded
 from .template.yaml_loader import TemplateSyntaxError, load_template_text
 from .verdict import cut, progress_event
 
 KNOWN_AFTER_APPLY = "Fn::KnownAfterApply"  # marks a {{changeSet:...}} value: never trusted
+_MARKER = "{{changeSet:"
 _DELETE_ACTIONS = {"delete", "remove"}
 
 
@@ -68,22 +77,24 @@ def evaluate_stack_target(
         parameters={},
         use_parameter_defaults=False,
     )
-    changed = field(model, "changedResources")
+    unchecked: list[Unexpanded] = []
     try:
+        changed = field(model, "changedResources")
         if target_type == "CHANGE_SET" and isinstance(changed, list) and changed:
-            evaluated = _changed_resources(changed, trust, context)
+            evaluated = _changed_resources(changed, _readable_template(model), trust, context)
         else:
-            evaluated = _template(model, trust, context)
+            evaluated, unchecked = _template(model, trust, context)
     except _Unreadable as error:
         return _failed(f"InvalidRequest: {name}: {error}; the hook fails closed")
     findings = [f for _, findings in evaluated for f in findings]
     judged = judge(findings, settings.exemptions, stack_name=stack_name, account_id=invocation.account_id, today=today)
-    return progress_event(
-        name,
-        judged,
-        f"{name}: {len(evaluated)} ECR resource(s) checked; every destination and grant is trusted ({trust.describe()})",
-        defer_unresolved=True,
-    )
+    # Honest counts: a resource with a part the hook cannot expand was not wholly checked.
+    partial = {u.logical_id for u in unchecked if u.logical_id}
+    checked = sum(1 for logical_id, _ in evaluated if logical_id not in partial)
+    passed = f"{name}: {checked} ECR resource(s) checked"
+    if checked:
+        passed += f"; every destination and grant is trusted ({trust.describe()})"
+    return progress_event(name, judged, passed, defer_unresolved=True, unchecked=[u.describe() for u in unchecked])
 
 
 class _Unreadable(ValueError):
@@ -91,13 +102,29 @@ class _Unreadable(ValueError):
 
 
 def field(model: Mapping[str, Any], camel: str) -> Any:
-    """``template`` or ``Template`` (the documented and the Java plugin's spelling)."""
+    """``template`` or ``Template`` (the documented and the Java plugin's spelling), else the one
+    key spelt so in any other case."""
     pascal = camel[0].upper() + camel[1:]
     value = model.get(camel)
-    return value if value not in (None, "") else model.get(pascal)
+    if value in (None, ""):
+        value = model.get(pascal)
+    if value in (None, "") and camel not in model and pascal not in model:
+        key = _key_in_any_case(model, camel)
+        value = model[key] if key is not None else None
+    return value
 
 
-def _template(model: Mapping[str, Any], trust: Trust, context: Context) -> list[tuple[str, list]]:
+def _key_in_any_case(mapping: Mapping[str, Any], name: str) -> str | None:
+    """The one key of ``mapping`` that is ``name`` in some case; two such keys are ambiguous."""
+    keys = [k for k in mapping if isinstance(k, str) and k.casefold() == name.casefold()]
+    if len(keys) > 1:
+        raise _Unreadable(f"the keys {', '.join(sorted(ascii(k)[:40] for k in keys[:5]))} differ only in case")
+    return keys[0] if keys else None
+
+
+def _load(model: Mapping[str, Any]) -> tuple[Any, str]:
+    """The payload's template (``resolvedTemplate`` when it has one), parsed, with
+    ``{{changeSet:KNOWN_AFTER_APPLY}}`` values marked, and which field it came from."""
     raw = field(model, "resolvedTemplate")
     which = "resolvedTemplate"
     if raw in (None, "", {}):
@@ -106,16 +133,46 @@ def _template(model: Mapping[str, Any], trust: Trust, context: Context) -> list[
         raise _Unreadable("the payload carries no template")
     try:
         template = load_template_text(raw) if isinstance(raw, str) else raw
-        results = evaluate_template(template, trust, context)
-    except (TemplateSyntaxError, NotATemplate) as error:
+        # Text without the marker has none to mark (an escaped spelling of it is then read as
+        # written, which fails closed: the marker only ever defers).
+        if not isinstance(raw, str) or _MARKER in raw:
+            template = _mark_known_after_apply(template)
+        return template, which
+    except TemplateSyntaxError as error:
         raise _Unreadable(f"the payload's {which} cannot be read: {error}") from None
     except RecursionError:
         raise _Unreadable(f"the payload's {which} is nested too deeply to evaluate") from None
-    return [(r.logical_id, list(r.findings)) for r in results]
 
 
-def _changed_resources(changed: list, trust: Trust, context: Context) -> list[tuple[str, list]]:
-    resolver = Resolver({}, context)
+def _template(model: Mapping[str, Any], trust: Trust, context: Context) -> tuple[list[tuple[str, list]], list[Unexpanded]]:
+    template, which = _load(model)
+    try:
+        results = evaluate_template(template, trust, context)
+        unchecked = unexpanded(template, frozenset(supported_types()))
+    except NotATemplate as error:
+        raise _Unreadable(f"the payload's {which} cannot be read: {error}") from None
+    except RecursionError:
+        raise _Unreadable(f"the payload's {which} is nested too deeply to evaluate") from None
+    malformed = [u for u in unchecked if u.malformed]
+    if malformed and not any(u.where == "Transform" for u in unchecked):
+        # No macro is declared that could make sense of it: CloudFormation would not either.
+        raise _Unreadable(f"the payload's {which} cannot be read: {malformed[0].describe()}")
+    return [(r.logical_id, list(r.findings)) for r in results], unchecked
+
+
+def _readable_template(model: Mapping[str, Any]) -> Any:
+    """The change set's own template, to resolve ``afterContext`` values against (its Mappings,
+    Conditions, Parameters); an empty one when the payload has none or it cannot be read, so
+    what it would decide stays unresolved."""
+    try:
+        template, _ = _load(model)
+    except _Unreadable:
+        return {}
+    return template if isinstance(template, Mapping) else {}
+
+
+def _changed_resources(changed: list, template: Any, trust: Trust, context: Context) -> list[tuple[str, list]]:
+    resolver = Resolver(template, context)
     checked = set(supported_types())
     evaluated = []
     for index, change in enumerate(changed):
@@ -149,20 +206,46 @@ def _after_properties(change: Mapping[str, Any], logical_id: str) -> Any:
             raise _Unreadable(f"{logical_id}: {key} is not JSON ({error})") from None
     if not isinstance(after, Mapping):
         raise _Unreadable(f"{logical_id}: {key} is not an object")
-    if key == "afterContext" or (set(after) == {"Properties"} and isinstance(after["Properties"], Mapping)):
-        return after.get("Properties", {})
+    # The guide's syntax block spells it "properties", its examples "Properties": either.
+    try:
+        wrapper = _key_in_any_case(after, "Properties")
+    except _Unreadable as error:
+        raise _Unreadable(f"{logical_id}: {key}: {error}") from None
+    if key == "afterContext":
+        if wrapper is None:
+            if after:  # keys, none of them the properties: never read as "no properties"
+                shown_keys = ", ".join(ascii(str(k))[:40] for k in list(after)[:5])
+                raise _Unreadable(f"{logical_id}: {key} has no Properties (its keys: {shown_keys})")
+            return {}
+        properties = after[wrapper]
+        if not isinstance(properties, Mapping):
+            raise _Unreadable(f"{logical_id}: {key} {ascii(wrapper)} is not an object")
+        return properties
+    if wrapper is not None and len(after) == 1 and isinstance(after[wrapper], Mapping):
+        return after[wrapper]
     return after
 
 
 def _mark_known_after_apply(value: Any) -> Any:
     """A ``{{changeSet:KNOWN_AFTER_APPLY}}`` value becomes an intrinsic-shaped marker, which no
-    checker trusts and every checker reports as unresolved."""
-    if isinstance(value, Mapping):
-        return {k: _mark_known_after_apply(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mark_known_after_apply(v) for v in value]
-    if isinstance(value, str) and "{{changeSet:" in value:
-        return {KNOWN_AFTER_APPLY: value}
+    checker trusts and every checker reports as unresolved. Containers are changed in place
+    (iteratively: a deep document cannot exhaust the stack), so parsed templates keep the
+    lines the loader recorded."""
+    if isinstance(value, str):
+        return {KNOWN_AFTER_APPLY: value} if _MARKER in value else value
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        marked = []
+        for key, item in items:
+            if isinstance(item, str):
+                if _MARKER in item:
+                    marked.append(key)
+            elif isinstance(item, (dict, list)):
+                stack.append(item)
+        for key in marked:
+            node[key] = {KNOWN_AFTER_APPLY: node[key]}
     return value
 
 

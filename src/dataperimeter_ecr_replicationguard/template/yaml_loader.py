@@ -24,6 +24,8 @@ import yaml
 _FUNCTIONS = (
     "And", "Base64", "Cidr", "Equals", "FindInMap", "GetAZs", "If", "ImportValue", "Join",
     "Length", "Not", "Or", "Select", "Split", "Sub", "ToJsonString", "Transform",
+    # rule functions (the Rules section)
+    "Contains", "EachMemberEquals", "EachMemberIn", "RefAll", "ValueOf", "ValueOfAll",
 )
 
 
