@@ -67,7 +67,8 @@ def bucket():
 def ask(bucket):
     """Send one payload file through ``handlers.hook`` as CloudFormation would."""
 
-    def run(name: str, target: str | None = None, point: str = "CREATE_PRE_PROVISION", config: dict | None = None) -> dict:
+    def run(name: str, target: str | None = None, point: str = "CREATE_PRE_PROVISION",
+            config: dict | None = None) -> dict:
         target = target or ("CHANGE_SET" if name.startswith("change-set") else "STACK")
         envelope = "request-change-set.json" if target == "CHANGE_SET" else "request-stack.json"
         event = json.loads((PAYLOADS / envelope).read_text())
@@ -113,7 +114,8 @@ SHAPES = [
     ("stack-pascal-resolved-template.json", "CREATE_PRE_PROVISION", "FAILED", "NonCompliant", "999999999999", None),
     ("stack-empty-fields.json", "CREATE_PRE_PROVISION", "FAILED", "InvalidRequest", "payload is empty", None),
     # what update-stack --use-previous-template sends is not known offline: no template fails closed
-    ("stack-update-template-empty.json", "UPDATE_PRE_PROVISION", "FAILED", "InvalidRequest", "the payload carries no template", None),
+    ("stack-update-template-empty.json", "UPDATE_PRE_PROVISION", "FAILED", "InvalidRequest",
+     "the payload carries no template", None),
     # CREATE (checked), UPDATE (checked on afterContext), DELETE (not created), an SNS topic (not ECR)
     ("change-set-create-update-delete.json", "CREATE_PRE_PROVISION", "SUCCESS", None, INSIDE, 2),
     ("change-set-update-adds-foreign.json", "CREATE_PRE_PROVISION", "FAILED", "NonCompliant", "999999999999", None),
@@ -234,9 +236,11 @@ def test_change_set_after_context_properties_in_lower_case_are_read(ask):
 
 
 @pytest.mark.parametrize("name, reason", [
-    ("change-set-after-context-without-properties.json", "Repo: afterContext has no Properties (its keys: 'Propertys')"),
+    ("change-set-after-context-without-properties.json",
+     "Repo: afterContext has no Properties (its keys: 'Propertys')"),
     # a trusted "Properties" beside a foreign "properties": which one CloudFormation means is unknown
-    ("change-set-after-context-properties-twice.json", "Repo: afterContext: the keys 'Properties', 'properties' differ only in case"),
+    ("change-set-after-context-properties-twice.json",
+     "Repo: afterContext: the keys 'Properties', 'properties' differ only in case"),
     ("change-set-after-context-properties-null.json", "Repo: afterContext 'Properties' is not an object"),
 ])
 def test_change_set_after_context_with_keys_but_no_properties_fails_closed(ask, name, reason):

@@ -131,7 +131,8 @@ def unexpanded(template: Any, checked_types: frozenset[str] | set[str]) -> list[
             continue
         inner = _inner(body, ()) if isinstance(body, Mapping) and _has_inner(body) else []
         for where, part in inner:
-            transform = _transform_call(part) if where[-1] == _TRANSFORM else f"Fn::ForEach (transform {LANGUAGE_EXTENSIONS})"
+            transform = (_transform_call(part) if where[-1] == _TRANSFORM
+                         else f"Fn::ForEach (transform {LANGUAGE_EXTENSIONS})")
             path = "/".join(["Resources", _text(key), *(_text(str(w)) for w in where)])
             found.append(Unexpanded(path, transform, logical_id=key if literal else None))
         if not literal and not inner:
