@@ -53,7 +53,7 @@ class Condition:
         return "Not" in self.base
 
     def describe(self) -> str:
-        return f"{self.operator} {self.key}"
+        return f"{self.operator} {data(self.key)}"  # the operator is one IAM knows; the key is input text
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Statement:
 
     @property
     def label(self) -> str:
-        return f"statement {self.index}" + (f" ({self.sid})" if self.sid else "")
+        return f"statement {self.index}" + (f" ({data(self.sid)})" if self.sid else "")
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def parse_policy(value: Any, path: str) -> tuple[Policy | None, list[Finding]]:
         return None, [_malformed(path, f"the policy must be a JSON object or JSON text, got {type_name(value)}")]
     where = _non_finite(value)
     if where is not None:
-        return None, [_malformed(pointer_join(path, *where), "the policy holds NaN or Infinity, which JSON does not "
+        return None, [_malformed(pointer_join(path, *_clean(where)), "the policy holds NaN or Infinity, which JSON does not "
                                  "allow and IAM rejects")]
     try:
         size = len(json.dumps(value, separators=(",", ":")))
@@ -190,7 +190,7 @@ def _statement(index: int, raw: Any, where: str) -> Statement | Finding:
             return _malformed(pointer_join(where, "NotResource"), f"{label}: NotResource must be a string or a list of strings")
     conditions = _conditions(raw.get("Condition"), unresolved)
     if isinstance(conditions, tuple) and len(conditions) == 2 and isinstance(conditions[1], str):
-        return _malformed(pointer_join(where, "Condition", *conditions[0]), f"{label}: {conditions[1]}")
+        return _malformed(pointer_join(where, "Condition", *_clean(conditions[0])), f"{label}: {conditions[1]}")
     return Statement(
         index=index, sid=sid, effect=effect,
         principal=raw.get("Principal") if has_principal else None,
@@ -332,6 +332,17 @@ def _sub_pattern(value: Any) -> str | None:
     if not isinstance(body, str) or is_dynamic_reference(body):
         return None
     return re.sub(r"\$\{[^!][^}]*\}", "*", body).replace("${!", "${")
+
+
+def _clean(parts: tuple) -> tuple:
+    """Path parts up to the first one that is not safe to show as it is (long, or with hidden
+    characters): a place in a message is data too."""
+    out = []
+    for part in parts:
+        if isinstance(part, str) and (len(part) > 64 or data(part) != part):
+            break
+        out.append(part)
+    return tuple(out)
 
 
 def _unknown(value: Any) -> bool:
