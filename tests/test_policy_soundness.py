@@ -234,12 +234,16 @@ DENIES = st.one_of(
     st.builds(statement, st.just("Deny"), NOT_PRINCIPALS, ACTION, st.sampled_from([{}, {}, {"Bool": {"aws:x": "true"}}]),
               RESOURCE, st.sampled_from([False] * 3 + [True]), st.just(True)),
 )
-# the data-perimeter pattern, often: grants with no pin, and one or more Deny guards spelt right
+# the data-perimeter pattern, often: grants with no pin, and one or more Deny guards spelt right,
+# on actions of either namespace (what a guard covers depends on the namespace of the resource)
+GUARD_ACTION = st.sampled_from(["ecr:*", "*", "ecr-public:*", ["ecr-public:*", "ecr:PutImage"],
+                                ["ecr:*", "ecr-public:*"], "ecr:Put*", "ecr-public:PutImage", "ecr:DeleteRepository"])
 GUARDED = st.builds(lambda allow, denies: [allow] + denies,
                     st.builds(statement, st.just("Allow"), PRINCIPALS, ACTION, st.just({}), RESOURCE,
                               st.booleans(), st.just(False)),
-                    st.lists(st.builds(statement, st.just("Deny"), GUARD_PRINCIPALS, ACTION, GUARD_SPELLINGS,
-                                       st.sampled_from([{}, {"Resource": "*"}]), st.booleans(), st.just(False)),
+                    st.lists(st.builds(statement, st.just("Deny"), GUARD_PRINCIPALS, GUARD_ACTION, GUARD_SPELLINGS,
+                                       st.sampled_from([{}, {}, {"Resource": "*"}]),
+                                       st.sampled_from([False, False, True]), st.just(False)),
                              min_size=1, max_size=3))
 POLICIES = st.one_of(st.lists(st.one_of(ALLOWS, DENIES), min_size=1, max_size=4), GUARDED)
 TYPES = st.sampled_from(sorted(REQUESTS))
@@ -299,10 +303,21 @@ def _unresolvable(tree) -> list[tuple]:
     return out + [(i,) for i in range(len(tree))]
 
 
+PINS = st.sampled_from([
+    {"StringEquals": {"aws:PrincipalOrgID": ORG}}, {"StringEquals": {"aws:PrincipalAccount": [TRUSTED]}},
+    {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{TRUSTED}:role/*"}},
+    {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": [f"{ORG}/*"]}},
+    {"StringEquals": {"aws:SourceAccount": TRUSTED}},
+])
+# grants held inside by a pin: resolving their unresolved parts may well make them pass
+PINNED = st.lists(st.builds(statement, st.just("Allow"), PRINCIPALS, ACTION, PINS, RESOURCE, st.booleans(),
+                            st.just(False)), min_size=1, max_size=2)
+
+
 @st.composite
 def unresolved_policies(draw):
     """A concrete policy, and the same policy with one to three places replaced by intrinsics."""
-    statements = draw(POLICIES)
+    statements = draw(st.one_of(POLICIES, PINNED))
     masked = statements
     for n in range(draw(st.integers(min_value=1, max_value=3))):
         places = [p for p in _unresolvable(masked) if not _inside_intrinsic(masked, p)]
