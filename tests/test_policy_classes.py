@@ -72,3 +72,58 @@ def test_policy_class_through_the_entrypoint(invoke, case, target, namespace, pr
     assert response["errorCode"] == code, response
     if "where" in case:
         assert f"/{prop}{case['where']}" in response["message"], response["message"]
+
+
+# --- the scan door: --allow-unresolved never passes a decided violation --------------------------
+DECIDED = """
+Resources:
+  Repo:
+    Type: AWS::ECR::Repository
+    Properties:
+      RepositoryPolicyText:
+        Version: "2012-10-17"
+        Statement:
+          - Sid: Partner
+            Effect: Allow
+            Principal: {AWS: "arn:aws:iam::999999999999:root"}
+            Action: ["ecr:BatchGetImage"]
+            Resource: !GetAtt Repo.Arn
+"""
+REGION_ONLY = """
+Resources:
+  Repo:
+    Type: AWS::ECR::Repository
+    Properties:
+      RepositoryPolicyText:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: "*"
+            Action: ["ecr:BatchGetImage"]
+            Resource: !Sub "arn:aws:ecr:${AWS::Region}:111111111111:repository/app"
+          - Effect: Deny
+            Principal: "*"
+            Action: "ecr:*"
+            Resource: "arn:aws:ecr:*:111111111111:repository/*"
+            Condition: {StringNotEquals: {"aws:PrincipalOrgID": o-exampleorgid1}}
+"""
+UNDECIDED = DECIDED.replace("Resource: !GetAtt Repo.Arn",
+                            "Condition: {StringEquals: {\"aws:PrincipalOrgID\": !Ref OrgId}}")
+
+
+@pytest.mark.parametrize("template, allowed_exit, plain_exit, rule", [
+    (DECIDED, 1, 1, "ECR-POLICY-UNTRUSTED-ACCOUNT"),  # was "unresolved", passed by --allow-unresolved
+    (UNDECIDED, 0, 1, "ECR-POLICY-UNRESOLVED"),  # the unresolved org ID may hold it inside
+    (REGION_ONLY, 0, 0, None),  # the Region cannot change the verdict: no finding at all
+], ids=["decided violation", "undecided", "region only"])
+def test_scan_allow_unresolved_never_passes_a_decided_violation(tmp_path, template, allowed_exit, plain_exit, rule):
+    from scan_helpers import run_cli
+
+    path = tmp_path / "template.yaml"
+    path.write_text(template)
+    config = str(pathlib.Path(__file__).parent / "data" / "scan-config.json")
+    code, out, _ = run_cli("scan", str(path), "--config", config, "--account", "111111111111", "--allow-unresolved")
+    assert code == allowed_exit, out
+    code, out, _ = run_cli("scan", str(path), "--config", config, "--account", "111111111111")
+    assert code == plain_exit, out
+    assert (rule in out) if rule else "ECR-POLICY" not in out, out
