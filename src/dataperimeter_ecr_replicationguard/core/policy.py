@@ -18,7 +18,6 @@ to be, and reported as unresolved only when they could change that verdict.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -291,33 +290,53 @@ def _restrict(pattern: str, ns: str) -> str | None:
     return ns + ":*"  # a wildcard in the service prefix: every action of ns, to be safe
 
 
-def _overlap(a: str, b: str, limit: int = 512) -> bool:
-    """Is there an action both IAM wildcards ``a`` and ``b`` match? (Long patterns: assume so.)"""
-    if len(a) > limit or len(b) > limit:
-        return True
-    n, m = len(a), len(b)
-    below = [False] * (m + 1)  # row i + 1
-    for i in range(n, -1, -1):
-        row = [False] * (m + 1)
-        for j in range(m, -1, -1):
-            if i < n and a[i] == "*":
-                row[j] = below[j] or (j < m and row[j + 1])
-            elif j < m and b[j] == "*":
-                row[j] = row[j + 1] or (i < n and below[j])
-            elif i == n or j == m:
-                row[j] = i == n and j == m
-            else:
-                row[j] = (a[i] == "?" or b[j] == "?" or a[i] == b[j]) and below[j + 1]
-        below = row
-    return below[0]
+def _overlap(a: str, b: str) -> bool:
+    """Is there an action both IAM wildcards ``a`` and ``b`` match? Linear: with a ``*`` in both,
+    they share a string exactly when their literal heads (before the first ``*``) and tails (after
+    the last ``*``) agree, since the pieces between can be laid out one after the other; with a
+    ``*`` in one only, it must match the other's fixed-length shape."""
+    star_a, star_b = "*" in a, "*" in b
+    if star_a and star_b:
+        head_a, tail_a = a[: a.index("*")], a[a.rindex("*") + 1:]
+        head_b, tail_b = b[: b.index("*")], b[b.rindex("*") + 1:]
+        return _agree(head_a, head_b) and _agree(tail_a[::-1], tail_b[::-1])
+    if not star_a and not star_b:
+        return len(a) == len(b) and _agree(a, b)
+    pattern, shape = (a, b) if star_a else (b, a)
+    return _glob(pattern, shape, lambda p, t: p == "?" or t == "?" or p == t)
+
+
+def _agree(a: str, b: str) -> bool:
+    """Do two star-free pieces agree on their common length (``?`` agrees with anything)?"""
+    return all(x == y or "?" in (x, y) for x, y in zip(a, b))
 
 
 def _wildcard_covers(pattern: str, value: str) -> bool:
     """Does the IAM wildcard ``pattern`` match everything the (possibly wildcarded) ``value``
     matches? IAM knows only ``*`` and ``?`` (no ``[...]`` classes). A ``?`` of the pattern stands
     for one character, so it cannot stand for a ``*`` of the value; a ``*`` can stand for anything."""
-    regex = "".join(".*" if c == "*" else "[^*]" if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.DOTALL) is not None
+    return _glob(pattern, value, lambda p, t: p == t or (p == "?" and t != "*"))
+
+
+def _glob(pattern: str, text: str, same) -> bool:
+    """Glob matching with ``*`` in ``pattern`` (the last-star backtracking algorithm: O(len x len)
+    at worst, never exponential as a backtracking regex with many ``.*`` is). ``same(p, t)``:
+    does the pattern character ``p`` match the text character ``t``?"""
+    i = j = 0
+    star, mark = -1, 0
+    while j < len(text):
+        if i < len(pattern) and pattern[i] != "*" and same(pattern[i], text[j]):
+            i, j = i + 1, j + 1
+        elif i < len(pattern) and pattern[i] == "*":
+            star, mark, i = i, j, i + 1
+        elif star >= 0:
+            mark += 1
+            i, j = star + 1, mark
+        else:
+            return False
+    while i < len(pattern) and pattern[i] == "*":
+        i += 1
+    return i == len(pattern)
 
 
 def _only(statement: Statement, actions: frozenset[str], *, optimistic: bool) -> bool:
