@@ -199,13 +199,10 @@ def _arn_account_trusted(value: str, condition: Condition, trust: Trust) -> bool
 
 
 def _wildcard_can_reach_account(parts: list[str]) -> bool:
-    """Can a StringLike wildcard before the account field match text past it? A ``*`` can. ``?``
-    stands for one character, and only in the Region: fewer than 13 of them cannot cover a colon
-    and a 12-digit account (an ARN's Region may be empty)."""
-    head = ":".join(parts[:3])
-    if any(c in head for c in "*?") or "*" in parts[3]:
-        return True
-    return "?" in parts[3] and len(parts[3]) >= 13
+    """Can a StringLike wildcard before the account field match text past it? ``*`` can stretch
+    over ":<foreign account>:..." and ``?`` can stand for a ":" (an ARN's Region and account may be
+    empty), so any wildcard there can."""
+    return any(c in ":".join(parts[:4]) for c in "*?")
 
 
 def _org_path_trusted(value: str, trust: Trust) -> bool:

@@ -139,16 +139,8 @@ def _check_allow(statement: Statement, view: _View) -> Iterable[Finding]:
 
 def _could_pin(statement: Statement, trust: Trust, service: bool) -> bool:
     """Could unresolved condition values pin the statement once they are known?"""
-    return "Condition" in statement.unresolved and (
-        not statement.conditions or any(could_pin(c, trust, service=service) for c in statement.conditions
-                                        if c.unresolved)
-        or _block_unresolved(statement))
-
-
-def _block_unresolved(statement: Statement) -> bool:
-    """``Condition`` marked unresolved though every entry read is literal: a whole operator block
-    (or the whole Condition) is an intrinsic function."""
-    return not any(c.unresolved for c in statement.conditions)
+    return "Condition block" in statement.unresolved or any(
+        could_pin(c, trust, service=service) for c in statement.conditions if c.unresolved)
 
 
 def _places(statement: Statement, view: _View) -> list[str]:

@@ -70,8 +70,8 @@ class Statement:
     path: str  # JSON pointer of the statement in the properties
     not_resources: tuple[str, ...] | None = None  # as written when NotResource is used
     # Elements holding a value that is not resolved (an intrinsic function or a dynamic reference):
-    # "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition" (a whole block or an
-    # operator's block). Their tuples above hold only the literal items. Principals and condition
+    # "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition" (some condition value),
+    # "Condition block" (the whole Condition or an operator's block), "Statement" (all of it). Their tuples above hold only the literal items. Principals and condition
     # entries carry their own marks (Principal kind "unresolved", Condition.unresolved).
     unresolved: frozenset[str] = frozenset()
     # An Allow's Resource items written as Fn::Sub are kept as IAM wildcards ("${AWS::Region}" -> "*"):
@@ -206,7 +206,7 @@ def _conditions(raw: Any, unresolved: set[str]):
     if raw is None:
         return ()
     if _unknown(raw):
-        unresolved.add("Condition")
+        unresolved.update(("Condition", "Condition block"))
         return ()
     if not isinstance(raw, dict):
         return (), f"Condition must be an object, got {type_name(raw)}"
@@ -218,7 +218,7 @@ def _conditions(raw: Any, unresolved: set[str]):
         if problem:
             return (operator,), f"Condition operator {shown(operator)} {problem}"
         if _unknown(block):
-            unresolved.add("Condition")
+            unresolved.update(("Condition", "Condition block"))  # keys and values not known
             continue
         if not isinstance(block, dict) or not block:
             return (operator,), f"Condition {shown(operator)} must map condition keys to values"
