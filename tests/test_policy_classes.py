@@ -75,7 +75,7 @@ def test_policy_class_through_the_entrypoint(invoke, case, target, namespace, pr
 
 
 # --- the scan door: --allow-unresolved never passes a decided violation --------------------------
-DECIDED = """
+TEMPLATE = """
 Resources:
   Repo:
     Type: AWS::ECR::Repository
@@ -83,21 +83,14 @@ Resources:
       RepositoryPolicyText:
         Version: "2012-10-17"
         Statement:
-          - Sid: Partner
+"""
+DECIDED = TEMPLATE + """          - Sid: Partner
             Effect: Allow
             Principal: {AWS: "arn:aws:iam::999999999999:root"}
             Action: ["ecr:BatchGetImage"]
             Resource: !GetAtt Repo.Arn
 """
-REGION_ONLY = """
-Resources:
-  Repo:
-    Type: AWS::ECR::Repository
-    Properties:
-      RepositoryPolicyText:
-        Version: "2012-10-17"
-        Statement:
-          - Effect: Allow
+REGION_ONLY = TEMPLATE + """          - Effect: Allow
             Principal: "*"
             Action: ["ecr:BatchGetImage"]
             Resource: !Sub "arn:aws:ecr:${AWS::Region}:111111111111:repository/app"
