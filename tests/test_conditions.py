@@ -43,6 +43,10 @@ PASS_CONDITIONS = [
     {"StringEquals": {"aws:PrincipalOrgID": ORG}, "IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
     # a wildcard aws:PrincipalArn next to an org pin (policyuniverse calls this public)
     {"StringEquals": {"aws:PrincipalOrgID": ORG}, "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/ci-*"}},
+    # issue 12 (was asserted failing): "*" includes AWS services acting for a trusted account, and a
+    # direct caller carries no source key, so a positive non-IfExists source pin admits only those
+    {"StringEquals": {"aws:SourceAccount": TRUSTED}},
+    {"ArnLike": {"aws:SourceArn": f"arn:aws:lambda:*:{TRUSTED}:function:*"}},
 ]
 
 FAIL_CONDITIONS = [
@@ -69,7 +73,9 @@ FAIL_CONDITIONS = [
     {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
     {"StringEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}},
     {"StringEquals": {"aws:SourceVpc": "vpc-0123456789abcdef0"}},
-    {"StringEquals": {"aws:SourceAccount": TRUSTED}},  # restricts service principals only
+    {"StringEqualsIfExists": {"aws:SourceAccount": TRUSTED}},  # true for direct callers (no source key)
+    {"StringNotEquals": {"aws:SourceAccount": OTHER}},  # negated: true when the key is absent
+    {"StringLike": {"aws:SourceArn": f"arn:aws:lambda:*:{TRUSTED}:*"}},  # "*" spans to a foreign account
     {"Bool": {"aws:SecureTransport": "true"}},  # cfripper is silenced by any condition
 ]
 
@@ -142,6 +148,9 @@ def guard(**overrides) -> dict:
     guard(Condition={"StringNotEquals": {"aws:PrincipalAccount": TRUSTED}}),
     guard(Condition={"StringNotEqualsIfExists": {"aws:PrincipalOrgID": ORG}}),
     guard(Resource="*"),
+    # issue 12 (was asserted not a guard): denies every action but DeleteRepository, so it covers the pulls
+    guard(Action=None, NotAction="ecr:DeleteRepository"),
+    guard(Action=None, NotAction="ecr-public:*"),  # every ecr: action
 ])
 def test_deny_guard_makes_public_allow_compliant(deny):
     assert rules(allow("*"), deny) == []
@@ -158,7 +167,9 @@ def test_deny_guard_makes_public_allow_compliant(deny):
     guard(Action="ecr:BatchGetImage"),  # does not cover GetDownloadUrlForLayer
     guard(Action="ecr:Batch[G]*"),  # IAM has no [...] classes: this names no action
     guard(Action=["ecr:Batch?etImage"]),  # covers BatchGetImage only, not GetDownloadUrlForLayer
-    guard(Action=None, NotAction="ecr:DeleteRepository"),
+    guard(Action=None, NotAction=["ecr:BatchGetImage", "ecr:DeleteRepository"]),  # lets BatchGetImage through
+    guard(Action=None, NotAction="ecr:Get*"),  # lets GetDownloadUrlForLayer through
+    guard(Action="ecr-public:*"),  # names no action of a private repository
     guard(Resource=f"arn:aws:ecr:eu-west-1:{TRUSTED}:repository/other"),
     guard(NotResource=f"arn:aws:ecr:eu-west-1:{TRUSTED}:repository/repo"),  # denies everything but this one
 ])

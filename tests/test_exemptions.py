@@ -25,9 +25,10 @@ def finding(logical_id="Repl", rule=RULE):
 
 
 def exemption(**fields):
+    """An exemption entry; a field given as None is left out."""
     entry = {"LogicalIds": ["Repl*"], "Reason": "SEC-1 DR migration", "Expires": "2026-12-31"}
     entry.update(fields)
-    return entry
+    return {k: v for k, v in entry.items() if v is not None}
 
 
 @pytest.mark.parametrize(
@@ -37,7 +38,7 @@ def exemption(**fields):
         ({"Expires": "2026-11-28"}, True),  # inclusive: applies through its last day
         ({"Expires": "2026-11-27"}, False),
         ({"LogicalIds": ["Other"]}, False),
-        ({"LogicalIds": [], "StackNames": ["ecr-perimeter-*"]}, True),
+        ({"LogicalIds": None, "StackNames": ["ecr-perimeter-*"]}, True),
         ({"StackNames": ["prod-*"]}, False),
         ({"AccountIds": [ACCOUNT]}, True),
         ({"AccountIds": ["222222222222"]}, False),
@@ -75,6 +76,11 @@ def test_an_active_exemption_wins_over_an_expired_one():
         ([exemption(AccountIds=["123"])], "not 12-digit account IDs"),
         ([exemption(Extra=1)], "unknown key 'Extra'"),
         ([exemption(LogicalIds=[1])], "LogicalIds must be a list of non-empty strings"),
+        # issue 12: a selector present but empty would mean "every" by accident
+        ([exemption(RuleIds=[])], "RuleIds is empty"),
+        ([exemption(AccountIds=[])], "AccountIds is empty"),
+        ([exemption(StackNames=[])], "StackNames is empty"),
+        ([exemption(LogicalIds=[], StackNames=["prod-*"])], "LogicalIds is empty"),
     ],
 )
 def test_invalid_exemptions_are_refused_with_the_reason(value, problem):
@@ -125,6 +131,18 @@ def test_hook_only_the_exempted_finding_is_forgiven(invoke):
     event = hook_request(TYPE, replication(("eu-west-1", "999999999999"), ("eu-west-1", "888888888888")),
                          logical_id="ReplDr", config=config(exemption(Expires="2999-12-31", RuleIds=["NOT-THIS-RULE"])))
     assert invoke(event)["hookStatus"] == "FAILED"
+
+
+@pytest.mark.parametrize("selector", ["RuleIds", "AccountIds", "StackNames", "LogicalIds"])
+def test_hook_empty_selector_list_is_an_invalid_type_configuration(invoke, selector):
+    """Issue 12: "RuleIds": [] must not exempt every rule; the configuration is refused."""
+    entry = exemption(Expires="2999-12-31", **{selector: []})
+    if selector == "LogicalIds":
+        entry["StackNames"] = ["ecr-perimeter-*"]
+    event = hook_request(TYPE, replication(("eu-west-1", "999999999999")), logical_id="ReplDr", config=config(entry))
+    response = invoke(event)
+    assert response["hookStatus"] == "FAILED" and response["errorCode"] == "InvalidTypeConfiguration", response
+    assert f"{selector} is empty" in response["message"]
 
 
 def test_hook_account_scoped_exemption(invoke):

@@ -8,6 +8,14 @@ small, independent reading of the IAM rules (``allowed`` below: explicit Deny wi
 ANDed across keys and ORed across values, IfExists/negated/ForAllValues true when the key is
 absent, StringLike over the whole string, ArnLike field by field). Whenever the checker passes a
 policy, no outsider request may be allowed by it.
+
+Issue 12 extends the reading and the generators: both namespaces (a request to a private repository
+is an ``ecr:`` action, to a public one an ``ecr-public:`` action; pulls from a public repository are
+public by design and not asked), ``NotAction`` and ``Action: "*"`` in Allow and Deny, ``NotPrincipal``
+Deny guards, several Deny statements, and every guard spelling (StringNotLike, the IgnoreCase
+operators, ArnNotLike, ForAllValues:StringNotLike on aws:PrincipalOrgPaths), with their near misses.
+A second property checks that unresolved values never hide a decided violation: when the checker
+fails a policy with unresolved values as a violation, every resolution of it fails too.
 """
 
 from __future__ import annotations
@@ -18,13 +26,22 @@ import re
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from dataperimeter_ecr_replicationguard.core import Trust, evaluate
-from dataperimeter_ecr_replicationguard.core.policy import _wildcard_covers
+from dataperimeter_ecr_replicationguard.core import Category, Trust, evaluate
+from dataperimeter_ecr_replicationguard.core.policy import _overlap, _wildcard_covers
+from strategies import get, paths, put
 
 TRUSTED, OTHER, ORG, OTHER_ORG = "111111111111", "999999999999", "o-a1b2c3d4e5", "o-zzzzzzzzzz"
 TRUST = Trust(accounts=frozenset({TRUSTED}), organization_ids=frozenset({ORG}), partition="aws")
 REPO_ARN = f"arn:aws:ecr:eu-west-1:{TRUSTED}:repository/repo"
+PUBLIC_REPO_ARN = f"arn:aws:ecr-public::{TRUSTED}:repository/repo"
 ACTIONS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:PutImage", "ecr:SetRepositoryPolicy"]
+# the requests an outsider can make of each type (pulls from a public repository are public by design)
+REQUESTS = {
+    "AWS::ECR::Repository": ("RepositoryPolicyText", REPO_ARN, ACTIONS + ["ecr:DeleteRepository"]),
+    "AWS::ECR::PublicRepository": ("RepositoryPolicyText", PUBLIC_REPO_ARN,
+                                   ["ecr-public:PutImage", "ecr-public:InitiateLayerUpload",
+                                    "ecr-public:SetRepositoryPolicy", "ecr-public:DeleteRepository"]),
+}
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -50,6 +67,7 @@ def ip_in(pattern: str, value: str) -> bool:
 POSITIVE = {
     "StringEquals": lambda p, v: p == v,
     "StringEqualsIgnoreCase": lambda p, v: p.lower() == v.lower(),
+    "NumericLessThan": lambda p, v: float(v) < float(p),
     "StringLike": glob,
     "ArnEquals": arn_like,
     "ArnLike": arn_like,
@@ -57,6 +75,7 @@ POSITIVE = {
     "Bool": lambda p, v: p.lower() == v.lower(),
 }
 NEGATED = {"StringNotEquals": "StringEquals", "StringNotLike": "StringLike", "ArnNotLike": "ArnLike",
+           "ArnNotEquals": "ArnEquals", "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
            "NotIpAddress": "IpAddress"}
 
 
@@ -68,6 +87,9 @@ def condition_true(operator: str, key: str, values: list, context: dict) -> bool
     if name == "Null":
         return all((v.lower() == "true") == (not present) for v in values)
     if not present:
+        # a set qualifier decides for an absent (empty) key: ForAllValues is true, ForAnyValue false
+        if qualifier == "ForAnyValue":
+            return if_exists
         return if_exists or qualifier == "ForAllValues" or name in NEGATED
     found = context[key.lower()]
     found = found if isinstance(found, list) else [found]
@@ -92,7 +114,7 @@ def principal_matches(element, caller: dict) -> bool:
     return False
 
 
-def statement_applies(statement: dict, caller: dict, action: str) -> bool:
+def statement_applies(statement: dict, caller: dict, action: str, resource: str = REPO_ARN) -> bool:
     if "Principal" in statement and not principal_matches(statement["Principal"], caller):
         return False
     if "NotPrincipal" in statement and principal_matches(statement["NotPrincipal"], caller):
@@ -101,16 +123,18 @@ def statement_applies(statement: dict, caller: dict, action: str) -> bool:
     hit = any(glob(a, action, fold=True) for a in (actions if isinstance(actions, list) else [actions]))
     if hit != ("Action" in statement):
         return False
-    if "NotResource" in statement and any(glob(r, REPO_ARN) for r in statement["NotResource"]):
+    if "NotResource" in statement and any(glob(r, resource) for r in statement["NotResource"]):
         return False
-    if "Resource" in statement and not any(glob(r, REPO_ARN) for r in statement["Resource"]):
+    if "Resource" in statement and not any(glob(r, resource) for r in statement["Resource"]):
         return False
     return all(condition_true(op, key, values, caller["context"])
                for op, block in statement.get("Condition", {}).items() for key, values in block.items())
 
 
-def allowed(statements: list, caller: dict, action: str) -> bool:
-    applies = [s for s in statements if statement_applies(s, caller, action)]
+def allowed(statements: list, caller: dict, action: str, resource: str = REPO_ARN) -> bool:
+    """Explicit Deny wins; otherwise some Allow must apply. (The namespace is in ``action``: a
+    request to a private repository is an ecr: action, so an ecr-public: pattern never matches it.)"""
+    applies = [s for s in statements if statement_applies(s, caller, action, resource)]
     return any(s["Effect"] == "Allow" for s in applies) and not any(s["Effect"] == "Deny" for s in applies)
 
 
@@ -138,29 +162,37 @@ OUTSIDERS = st.one_of(st.just(ANONYMOUS), st.just(SERVICE),
 # --- policies ------------------------------------------------------------------------------------
 
 PRINCIPALS = st.sampled_from([
-    "*", {"AWS": "*"}, {"AWS": TRUSTED}, {"AWS": OTHER}, {"AWS": f"arn:aws:iam::{OTHER}:root"},
-    {"AWS": [TRUSTED, f"arn:aws:iam::{TRUSTED}:role/ci"]}, {"Service": "lambda.amazonaws.com"},
+    "*", {"AWS": "*"}, {"AWS": ["*"]}, {"AWS": TRUSTED}, {"AWS": OTHER}, {"AWS": f"arn:aws:iam::{OTHER}:root"},
+    {"AWS": f"arn:aws:iam::{OTHER}:role/r"}, {"AWS": [TRUSTED, f"arn:aws:iam::{TRUSTED}:role/ci"]},
+    {"Service": "lambda.amazonaws.com"},
 ])
 OPERATORS = st.sampled_from([
     "StringEquals", "StringLike", "StringEqualsIfExists", "StringNotEquals", "StringNotEqualsIfExists",
     "ForAllValues:StringEquals", "ForAnyValue:StringEquals", "ForAnyValue:StringLike", "ForAllValues:StringLike",
     "ArnLike", "ArnEquals", "StringEqualsIgnoreCase", "Null", "IpAddress", "NotIpAddress", "Bool",
+    "StringNotLike", "StringNotEqualsIgnoreCase", "ArnNotLike", "ForAllValues:StringNotLike",
+    "ForAnyValue:StringNotLike", "forallvalues:StringEquals", "stringequals",  # the last two: IAM rejects them
 ])
 KEYS = st.sampled_from(["aws:PrincipalOrgID", "aws:PrincipalAccount", "aws:PrincipalArn", "aws:PrincipalOrgPaths",
                         "aws:SourceAccount", "aws:SourceArn", "aws:SourceIp", "aws:PrincipalIsAWSService",
                         "AWS:PRINCIPALORGID"])
 VALUES = st.sampled_from([
-    ORG, OTHER_ORG, "o-*", "o-a1b2c3d4e5*", TRUSTED, OTHER, "1111111111?1", "*", "true", "false",
+    ORG, OTHER_ORG, "o-*", "o-a1b2c3d4e5*", TRUSTED, OTHER, "1111111111?1", "*", "true", "false", ORG.upper(),
     f"arn:aws:iam::{TRUSTED}:role/*", f"arn:aws:iam:*:{TRUSTED}:*", f"arn:*:iam::{TRUSTED}:*",
     f"arn:aws:iam::{TRUSTED}:*", "arn:aws:iam::*:role/*", f"arn:aws:lambda:*:{TRUSTED}:function:*",
-    f"arn:aws:lambda:us-east-1:{TRUSTED}:*", f"{ORG}/*", f"*/{ORG}/*", f"{ORG}/r-ab12/*", "10.0.0.0/8",
+    f"arn:aws:lambda:*:{TRUSTED}:*", f"arn:aws:lambda:us-east-?:{TRUSTED}:*",
+    f"arn:aws:lambda:us-east-1:{TRUSTED}:*", f"{ORG}/*", f"*/{ORG}/*", f"{ORG}/r-ab12/*", "o-*/*", "10.0.0.0/8",
 ])
 CONDITIONS = st.dictionaries(OPERATORS, st.dictionaries(KEYS, st.lists(VALUES, min_size=1, max_size=2),
                                                         min_size=1, max_size=2), max_size=2)
+# both namespaces, NotAction lists, Action "*", and the IAM wildcards
 ACTION = st.sampled_from(["ecr:*", "*", "ecr:BatchGetImage", "ecr:Get*", "ecr:Batch?etImage", "ecr:Batch[G]*",
-                          ["ecr:PutImage", "ecr:BatchGetImage"], "ecr:G?t*"])
+                          ["ecr:PutImage", "ecr:BatchGetImage"], "ecr:G?t*", "ecr:Put*", "ecr-public:*",
+                          "ecr-public:PutImage", ["ecr-public:*", "ecr:PutImage"], ["ecr:*", "ecr-public:*"],
+                          "ecr*", ["ecr-public:PutImage", "ecr-public:InitiateLayerUpload"], "ecr:DeleteRepository"])
 RESOURCE = st.sampled_from([{}, {"Resource": "*"}, {"Resource": [REPO_ARN]}, {"NotResource": [REPO_ARN]},
-                            {"NotResource": [f"arn:aws:ecr:eu-west-1:{TRUSTED}:repository/other"]}])
+                            {"NotResource": [f"arn:aws:ecr:eu-west-1:{TRUSTED}:repository/other"]},
+                            {"Resource": [PUBLIC_REPO_ARN]}])
 
 
 def statement(effect, principal, action, condition, resource, not_action, not_principal):
@@ -173,19 +205,70 @@ def statement(effect, principal, action, condition, resource, not_action, not_pr
 
 ALLOWS = st.builds(statement, st.just("Allow"), PRINCIPALS, ACTION, CONDITIONS, RESOURCE,
                    st.booleans(), st.sampled_from([False] * 9 + [True]))
-GUARD_CONDITIONS = st.one_of(CONDITIONS, st.sampled_from([
+# every guard spelling, and the near misses beside them
+GUARD_SPELLINGS = st.sampled_from([
     {"StringNotEquals": {"aws:PrincipalOrgID": ORG}}, {"StringNotEquals": {"aws:PrincipalAccount": [TRUSTED]}},
     {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": [ORG]}},
     {"StringNotEquals": {"aws:PrincipalOrgID": ORG, "aws:PrincipalAccount": TRUSTED}},
-]))
-DENIES = st.builds(statement, st.just("Deny"), st.sampled_from(["*", {"AWS": "*"}, {"AWS": OTHER}]), ACTION,
-                   GUARD_CONDITIONS, RESOURCE, st.sampled_from([False] * 4 + [True]), st.just(False))
-POLICIES = st.lists(st.one_of(ALLOWS, DENIES), min_size=1, max_size=3)
+    {"StringNotLike": {"aws:PrincipalOrgID": ORG}}, {"StringNotLike": {"aws:PrincipalOrgID": "o-*"}},
+    {"StringNotLike": {"aws:PrincipalAccount": "1111111111?1"}},
+    {"StringNotEqualsIgnoreCase": {"aws:PrincipalOrgID": ORG.upper()}},
+    {"StringNotEqualsIgnoreCase": {"aws:PrincipalOrgID": OTHER_ORG}},
+    {"ForAllValues:StringNotLike": {"aws:PrincipalOrgPaths": [f"{ORG}/*"]}},
+    {"ForAllValues:StringNotLike": {"aws:PrincipalOrgPaths": ["o-*/*"]}},
+    {"ForAnyValue:StringNotLike": {"aws:PrincipalOrgPaths": [f"{ORG}/*"]}},
+    {"StringNotLike": {"aws:PrincipalOrgPaths": [f"{ORG}/*"]}},
+    {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{TRUSTED}:*"}},
+    {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/admin"}},
+    {"StringNotLike": {"aws:PrincipalArn": f"arn:aws:iam:*:{TRUSTED}:*"}},
+    {"StringNotEquals": {"aws:SourceAccount": TRUSTED}},
+])
+GUARD_CONDITIONS = st.one_of(CONDITIONS, GUARD_SPELLINGS)
+GUARD_PRINCIPALS = st.sampled_from(["*", {"AWS": "*"}, {"AWS": ["*"]}, {"AWS": OTHER}])
+NOT_PRINCIPALS = st.sampled_from([{"AWS": [TRUSTED]}, {"AWS": [TRUSTED, f"arn:aws:iam::{TRUSTED}:root"]},
+                                  {"AWS": [TRUSTED, OTHER]}, {"AWS": TRUSTED, "Service": "lambda.amazonaws.com"},
+                                  {"AWS": f"arn:aws:iam::{TRUSTED}:role/ci"}])
+DENIES = st.one_of(
+    st.builds(statement, st.just("Deny"), GUARD_PRINCIPALS, ACTION, GUARD_CONDITIONS, RESOURCE,
+              st.sampled_from([False] * 3 + [True]), st.just(False)),
+    st.builds(statement, st.just("Deny"), NOT_PRINCIPALS, ACTION, st.sampled_from([{}, {}, {"Bool": {"aws:x": "true"}}]),
+              RESOURCE, st.sampled_from([False] * 3 + [True]), st.just(True)),
+)
+# the data-perimeter pattern, often: grants with no pin, and one or more Deny guards spelt right,
+# on actions of either namespace (what a guard covers depends on the namespace of the resource)
+GUARD_ACTION = st.sampled_from(["ecr:*", "*", "ecr-public:*", ["ecr-public:*", "ecr:PutImage"],
+                                ["ecr:*", "ecr-public:*"], "ecr:Put*", "ecr-public:PutImage", "ecr:DeleteRepository"])
+GUARDED = st.builds(lambda allow, denies: [allow] + denies,
+                    st.builds(statement, st.just("Allow"), PRINCIPALS, ACTION, st.just({}), RESOURCE,
+                              st.booleans(), st.just(False)),
+                    st.lists(st.builds(statement, st.just("Deny"), GUARD_PRINCIPALS, GUARD_ACTION, GUARD_SPELLINGS,
+                                       st.sampled_from([{}, {}, {"Resource": "*"}]),
+                                       st.sampled_from([False, False, True]), st.just(False)),
+                             min_size=1, max_size=3))
+POLICIES = st.one_of(st.lists(st.one_of(ALLOWS, DENIES), min_size=1, max_size=4), GUARDED)
+TYPES = st.sampled_from(sorted(REQUESTS))
 
 
-def passes(statements: list) -> bool:
+def passes(statements: list, resource_type: str = "AWS::ECR::Repository") -> bool:
+    return not findings_of(statements, resource_type)
+
+
+def findings_of(statements: list, resource_type: str = "AWS::ECR::Repository") -> list:
     policy = {"Version": "2012-10-17", "Statement": statements}
-    return not evaluate("AWS::ECR::Repository", "Repo", {"RepositoryPolicyText": policy}, TRUST)
+    return evaluate(resource_type, "Repo", {REQUESTS[resource_type][0]: policy}, TRUST)
+
+
+@SETTINGS
+@given(POLICIES, OUTSIDERS, TYPES, st.integers(min_value=0, max_value=4))
+@example([{"Effect": "Allow", "Principal": "*", "NotAction": "ecr:DeleteRepository"},
+          {"Effect": "Deny", "Principal": "*", "Action": "ecr-public:*",
+           "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": ORG}}}],
+         ANONYMOUS, "AWS::ECR::Repository", 2)
+def test_a_passing_policy_allows_no_outsider_in_either_namespace(statements, caller, resource_type, pick):
+    _, resource, actions = REQUESTS[resource_type]
+    action = actions[pick % len(actions)]
+    if passes(statements, resource_type):
+        assert not allowed(statements, caller, action, resource), (statements, caller, action)
 
 
 @SETTINGS
@@ -202,6 +285,134 @@ def passes(statements: list) -> bool:
 def test_a_passing_policy_allows_no_outsider(statements, caller, action):
     if passes(statements):
         assert not allowed(statements, caller, action), (statements, caller, action)
+
+
+# --- unresolved values never hide a decided violation -------------------------------------------
+
+def _unresolvable(tree) -> list[tuple]:
+    """Places a template could leave unresolved: a statement, its Effect, Principal values, Action,
+    Resource items, a Condition block, an operator's block, condition values."""
+    out = []
+    for path in paths(tree):
+        if len(path) < 2:
+            continue
+        top = path[1] if len(path) > 1 else None
+        if len(path) == 1 or (len(path) == 2) or top in ("Effect", "Action", "NotAction", "Resource", "Condition",
+                                                         "NotPrincipal", "Principal"):
+            out.append(path)
+    return out + [(i,) for i in range(len(tree))]
+
+
+PINS = st.sampled_from([
+    {"StringEquals": {"aws:PrincipalOrgID": ORG}}, {"StringEquals": {"aws:PrincipalAccount": [TRUSTED]}},
+    {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{TRUSTED}:role/*"}},
+    {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": [f"{ORG}/*"]}},
+    {"StringEquals": {"aws:SourceAccount": TRUSTED}},
+])
+# grants held inside by a pin: resolving their unresolved parts may well make them pass
+PINNED = st.lists(st.builds(statement, st.just("Allow"), PRINCIPALS, ACTION, PINS, RESOURCE, st.booleans(),
+                            st.just(False)), min_size=1, max_size=2)
+
+
+@st.composite
+def unresolved_policies(draw):
+    """A concrete policy, and the same policy with one to three places replaced by intrinsics."""
+    statements = draw(st.one_of(POLICIES, PINNED))
+    masked = statements
+    for n in range(draw(st.integers(min_value=1, max_value=3))):
+        places = [p for p in _unresolvable(masked) if not _inside_intrinsic(masked, p)]
+        if not places:
+            break
+        path = draw(st.sampled_from(places))
+        masked = put(masked, path, {"Ref": f"P{n}"} if draw(st.booleans()) else {"Fn::GetAtt": [f"R{n}", "Arn"]})
+    return statements, masked
+
+
+def _inside_intrinsic(tree, path) -> bool:
+    node = tree
+    for part in path:
+        if isinstance(node, dict) and len(node) == 1 and (("Ref" in node) or any(k.startswith("Fn::") for k in node)):
+            return True
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return True
+    return False
+
+
+def resolutions(masked, concrete, draw_values):
+    """The concrete policy is one resolution of the masked one; others put pool values in."""
+    yield concrete
+    for value in draw_values:
+        yield _resolve(masked, value)
+
+
+def _resolve(tree, value):
+    if isinstance(tree, dict):
+        if len(tree) == 1 and ("Ref" in tree or "Fn::GetAtt" in tree):
+            return value
+        return {k: _resolve(v, value) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_resolve(v, value) for v in tree]
+    return tree
+
+
+RESOLVED_VALUES = [OTHER, TRUSTED, ORG, "*", "ecr:*", "Allow", "Deny", REPO_ARN, f"arn:aws:iam::{OTHER}:root"]
+
+
+@SETTINGS
+@given(unresolved_policies(), TYPES)
+@example(([{"Effect": "Allow", "Principal": {"AWS": OTHER}, "Action": "ecr:PutImage", "Resource": REPO_ARN}],
+          [{"Effect": "Allow", "Principal": {"AWS": OTHER}, "Action": "ecr:PutImage",
+            "Resource": {"Fn::GetAtt": ["Repo", "Arn"]}}]), "AWS::ECR::Repository")
+def test_resolving_an_unresolved_value_never_turns_a_violation_into_a_pass(case, resource_type):
+    concrete, masked = case
+    found = findings_of(masked, resource_type)
+    if not any(f.category is Category.VIOLATION for f in found):
+        return
+    for resolved in resolutions(masked, concrete, RESOLVED_VALUES):
+        assert not passes(resolved, resource_type), (masked, resolved, [f.message for f in found])
+
+
+def test_the_unresolved_property_is_not_vacuous():
+    """A literal foreign account fails as a violation beside an unresolved Resource; an unresolved
+    org pin leaves it undecided (not a violation)."""
+    base = {"Effect": "Allow", "Principal": {"AWS": OTHER}, "Action": "ecr:PutImage"}
+    decided = findings_of([{**base, "Resource": {"Fn::GetAtt": ["Repo", "Arn"]}}])
+    assert [f.category for f in decided] == [Category.VIOLATION]
+    undecided = findings_of([{**base, "Condition": {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "Org"}}}}])
+    assert [f.category for f in undecided] == [Category.UNRESOLVED]
+
+
+def test_the_reference_sees_both_namespaces_and_every_guard_spelling():
+    """Not vacuous: a guard on the other namespace lets an outsider in, the right spellings do not."""
+    allow = {"Effect": "Allow", "Principal": "*", "NotAction": "ecr:DeleteRepository"}
+    other_ns = {"Effect": "Deny", "Principal": "*", "Action": "ecr-public:*",
+                "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": ORG}}}
+    assert allowed([allow, other_ns], ANONYMOUS, "ecr:PutImage")
+    for condition in [{"ForAllValues:StringNotLike": {"aws:PrincipalOrgPaths": [f"{ORG}/*"]}},
+                      {"StringNotEqualsIgnoreCase": {"aws:PrincipalOrgID": ORG.upper()}},
+                      {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{TRUSTED}:*"}}]:
+        guard = {"Effect": "Deny", "Principal": "*", "Action": "ecr:*", "Condition": condition}
+        for caller in (ANONYMOUS, SERVICE, role_caller("r", OTHER_ORG), role_caller("r", None)):
+            assert not allowed([allow, guard], caller, "ecr:PutImage"), condition
+    not_principal = {"Effect": "Deny", "NotPrincipal": {"AWS": [TRUSTED]}, "Action": "*"}
+    assert not allowed([allow, not_principal], role_caller("r", ORG), "ecr:PutImage")
+    near_miss = {"Effect": "Deny", "Principal": "*", "Action": "ecr:*",
+                 "Condition": {"ForAnyValue:StringNotLike": {"aws:PrincipalOrgPaths": [f"{ORG}/*"]}}}
+    assert allowed([allow, near_miss], ANONYMOUS, "ecr:PutImage")
+
+
+@settings(max_examples=400, deadline=None)
+@given(PATTERN_A := st.lists(st.sampled_from(["a", "b", ":", "*", "?"]), max_size=6).map("".join),
+       PATTERN_A, st.lists(st.sampled_from(["", "a", "b", ":", "ab"]), min_size=7, max_size=7))
+def test_overlap_is_sound(first, second, fillers):
+    """If two patterns share no action, no string built from the first matches the second."""
+    if _overlap(first, second):
+        return
+    it = iter(fillers)
+    concrete = "".join(next(it, "") if c == "*" else (next(it, "a")[:1] or "a") if c == "?" else c for c in first)
+    assert not glob(second, concrete), (first, second, concrete)
 
 
 def test_the_reference_evaluator_sees_the_traps():
@@ -235,3 +446,39 @@ def test_wildcard_cover_is_sound(guard, value, fillers):
     it = iter(fillers)
     concrete = "".join(next(it, "") if c == "*" else (next(it, "a")[:1] or "a") if c == "?" else c for c in value)
     assert glob(guard, concrete), (guard, value, concrete)
+
+
+def _overlap_by_table(a: str, b: str) -> bool:
+    """The textbook answer: a table over both patterns' suffixes (is there a string both match?)."""
+    n, m = len(a), len(b)
+    below = [False] * (m + 1)
+    for i in range(n, -1, -1):
+        row = [False] * (m + 1)
+        for j in range(m, -1, -1):
+            if i < n and a[i] == "*":
+                row[j] = below[j] or (j < m and row[j + 1])
+            elif j < m and b[j] == "*":
+                row[j] = row[j + 1] or (i < n and below[j])
+            elif i == n or j == m:
+                row[j] = i == n and j == m
+            else:
+                row[j] = (a[i] == "?" or b[j] == "?" or a[i] == b[j]) and below[j + 1]
+        below = row
+    return below[0]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "*", "?"]), max_size=7).map("".join),
+       st.lists(st.sampled_from(["a", "b", "*", "?"]), max_size=7).map("".join))
+def test_the_linear_overlap_agrees_with_the_table(first, second):
+    assert _overlap(first, second) == _overlap_by_table(first, second), (first, second)
+
+
+def test_wildcards_are_matched_in_linear_time():
+    """A guard pattern with many stars against a long action is no backtracking bomb (a regex took 41 s)."""
+    import time
+
+    start = time.perf_counter()
+    assert not _wildcard_covers("ecr:" + "*a" * 200 + "*b", "ecr:" + "a" * 4000)
+    assert _overlap("ecr:" + "*a" * 200 + "*b", "ecr:x" + "a" * 4000 + "*b")
+    assert time.perf_counter() - start < 1

@@ -146,3 +146,48 @@ def test_aws_domains_are_the_partition_dns_suffixes_botocore_knows():
     with open(os.path.join(os.path.dirname(botocore.__file__), "data", "partitions.json")) as handle:
         suffixes = {p["outputs"]["dnsSuffix"] for p in json.load(handle)["partitions"]}
     assert suffixes <= set(AWS_DOMAINS)
+
+
+# --- issue 12: every registry host form botocore's endpoint data knows is ECR ---------------------
+FOREIGN_ECR_FORMS = [
+    f"{OTHER}.dkr-ecr.eu-west-1.on.aws",  # dual-stack
+    f"https://{OTHER}.DKR-ECR.EU-WEST-1.ON.AWS/v2/",
+    f"{OTHER}.dkr-ecr-fips.us-east-1.on.aws",  # dual-stack FIPS
+    f"{OTHER}.dkr.ecr-fips.us-gov-west-1.amazonaws.com",  # FIPS, GovCloud
+    f"{OTHER}.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn",  # dual-stack, China
+    f"{OTHER}.dkr.ecr.eusc-de-east-1.amazonaws.eu",  # European Sovereign Cloud
+    f"{OTHER}.dkr.ecr.us-isob-east-1.sc2s.sgov.gov",
+]
+ECR_HOSTS_WITHOUT_ACCOUNT = [
+    "api.ecr.eu-west-1.amazonaws.com", "ecr-fips.us-east-1.amazonaws.com", "ecr.eu-west-1.api.aws",
+    f"{OTHER}.dkr.ecr.eu-west-1.on.aws",  # the IPv4 name in the dual-stack domain: no such endpoint
+]
+
+
+@pytest.mark.parametrize("url", FOREIGN_ECR_FORMS)
+def test_every_ecr_host_form_names_an_account_that_must_be_trusted(url):
+    for registry in ("ecr", None):
+        findings = check(ecr_rule(url, registry=registry))
+        assert [(f.rule_id, f.subject) for f in findings] == [("ECR-PTC-UNTRUSTED-UPSTREAM", OTHER)], url
+
+
+@pytest.mark.parametrize("url", [f"{TRUSTED}.dkr-ecr.eu-west-1.on.aws", f"{TRUSTED}.DKR-ECR-FIPS.us-east-1.on.aws"])
+def test_trusted_dual_stack_upstream_passes(url):
+    assert rules(ecr_rule(url, registry=None)) == []
+
+
+@pytest.mark.parametrize("url", ECR_HOSTS_WITHOUT_ACCOUNT)
+def test_an_ecr_host_without_an_account_is_malformed(url):
+    assert rules(ecr_rule(url, registry=None)) == ["ECR-PTC-MALFORMED"]
+
+
+@pytest.mark.parametrize("url, status", [(u, "FAILED") for u in FOREIGN_ECR_FORMS[:3]]
+                         + [(f"{TRUSTED}.dkr-ecr.eu-west-1.on.aws", "SUCCESS"), ("public.ecr.aws", "SUCCESS")])
+def test_ecr_host_forms_through_the_entrypoint(invoke, url, status):
+    from conftest import hook_request
+
+    response = invoke(hook_request("AWS::ECR::PullThroughCacheRule", {"EcrRepositoryPrefix": "mirror",
+                                                                       "UpstreamRegistryUrl": url}))
+    assert response["hookStatus"] == status, response
+    if status == "FAILED":
+        assert response["errorCode"] == "NonCompliant" and OTHER in response["message"]

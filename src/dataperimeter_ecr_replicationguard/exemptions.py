@@ -11,6 +11,8 @@ The setting is a JSON list (as a string, like every setting) of objects::
   of the two is required. An exemption matches a finding when every given field matches.
 - ``AccountIds``: the deploying accounts it applies in; absent means every account.
 - ``RuleIds``: the rules it covers; absent means every rule.
+- A selector list that is present but empty (``"RuleIds": []``) is refused: it would otherwise
+  mean "every" by accident.
 - ``Reason`` (required) and ``Expires`` (required, ``YYYY-MM-DD``): it applies through the end
   of that day (UTC) and stops applying after it. An expired exemption that would have matched
   is reported with the finding, which then fails as if there were no exemption.
@@ -166,6 +168,11 @@ def _exemption(index: int, entry: Any) -> Exemption:
     for key in ("StackNames", "LogicalIds", "AccountIds", "RuleIds"):
         raw = entry.get(key, [])
         raw = [raw] if isinstance(raw, str) else raw
+        if key in entry and raw == []:
+            # absent means "every": present but empty must not mean the same by accident (issue 12)
+            problems.append(f"{where}: {key} is empty; leave it out to mean every one, or list what it covers")
+            lists[key] = []
+            continue
         if not isinstance(raw, list) or not all(isinstance(v, str) and v.strip() for v in raw):
             problems.append(f"{where}: {key} must be a list of non-empty strings")
             raw = []

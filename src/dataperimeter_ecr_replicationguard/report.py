@@ -3,9 +3,11 @@ and the verdict's error code. Every finding still goes into the annotations in f
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from .core.findings import Category, Finding
+from .core.values import data
 
 MESSAGE_LIMIT = 1024
 
@@ -23,9 +25,19 @@ def summary(target: str, findings: Sequence[Finding], limit: int = MESSAGE_LIMIT
     """``NonCompliant: Repl (AWS::ECR::ReplicationConfiguration): 2 findings. [RULE] /path: message; ...``
     cut to ``limit`` characters, counting what did not fit."""
     code = error_code(findings)
-    head = f"{code}: {target}: {_plural(len(findings), 'finding')}."
-    lines = [f" [{f.rule_id}] {f.path or '/'}: {f.message}." for f in findings]
-    return fit(head, lines, limit)
+    head = f"{code}: {data(target, 300)}: {_plural(len(findings), 'finding')}."
+    lines = [f" [{f.rule_id}] {data(f.path or '/', 200)}: {f.message}." for f in findings]
+    return neutral(fit(head, lines, limit))
+
+
+# What only a passing verdict says. Text from the input must not be able to say it in a failure.
+_PASS_CLAIM = re.compile(r"inside\W+the\W+ECR\W+data\W+perimeter", re.IGNORECASE)
+
+
+def neutral(text: str) -> str:
+    """``text`` with any claim that something is inside the perimeter replaced (it can only have
+    come from the input: failures never say it)."""
+    return _PASS_CLAIM.sub("[text from the input]", text)
 
 
 def fit(head: str, lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> str:

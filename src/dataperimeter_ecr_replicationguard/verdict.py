@@ -27,7 +27,7 @@ from cloudformation_cli_python_lib import (
 
 from .core.findings import Category
 from .exemptions import Judged
-from .report import MESSAGE_LIMIT, error_code, fit, summary
+from .report import MESSAGE_LIMIT, error_code, fit, neutral, summary
 
 ANNOTATION_PASSED = "ECR-PERIMETER"
 ANNOTATION_NOT_EXPANDED = "ECR-PERIMETER-NOT-EXPANDED"
@@ -123,8 +123,8 @@ def annotation(judged: Judged, fails: bool) -> HookAnnotation:
     return HookAnnotation(
         annotationName=finding.rule_id,
         status=HookAnnotationStatus.FAILED if fails else HookAnnotationStatus.SKIPPED,
-        statusMessage=cut(text),
-        remediationMessage=cut(finding.remediation),
+        statusMessage=cut(neutral(text)),
+        remediationMessage=cut(neutral(finding.remediation)),
         severityLevel=HookAnnotationSeverityLevel[finding.severity.value],
     )
 

@@ -51,17 +51,36 @@ _MULTIVALUED = ("aws:principalorgpaths", "aws:sourceorgpaths")
 def identity_pin(condition: Condition, trust: Trust) -> Verdict:
     """Does this entry admit only callers whose identity is trusted?"""
     key = condition.key
+    if condition.unresolved:
+        return Verdict(False)  # an unknown value may name anyone (values are ORed)
     if key in NETWORK_KEYS:
         return Verdict(False, f"{condition.describe()} limits the network a request comes from, not who makes it")
     if key in SOURCE_KEYS:
         return Verdict(False, f"{condition.describe()} describes the resource a service acts for, not the caller: "
-                              "it restricts service principals only")
+                              "it restricts service principals (and \"*\") only")
     return _pin(condition, trust) if key in IDENTITY_KEYS else Verdict(False)
 
 
 def source_pin(condition: Condition, trust: Trust) -> Verdict:
-    """For service principals: does this entry tie the request to a trusted account's resource?"""
+    """For service principals (and ``*``, which includes them): does this entry tie the request to a
+    trusted account's resource? A direct caller carries no source key, so a positive, non-IfExists
+    operator on one is false for it."""
+    if condition.unresolved:
+        return Verdict(False)
     return _pin(condition, trust) if condition.key in SOURCE_KEYS else Verdict(False)
+
+
+def could_pin(condition: Condition, trust: Trust, *, service: bool = False) -> bool:
+    """Could this entry pin the statement once its unresolved values are known? (For an entry with
+    unresolved values: its operator and key must be able to pin, and its literal values must all
+    be trusted, since values are ORed.)"""
+    if not condition.unresolved:
+        return identity_pin(condition, trust).pins or (service and source_pin(condition, trust).pins)
+    if condition.key not in IDENTITY_KEYS and not (service and condition.key in SOURCE_KEYS):
+        return False
+    literal = Condition(condition.operator, condition.key, condition.values)
+    return not _shape_problem(literal, multivalued=condition.key in _MULTIVALUED) and (
+        not condition.values or _pin(literal, trust).pins)
 
 
 def _pin(condition: Condition, trust: Trust) -> Verdict:
@@ -78,15 +97,43 @@ def _pin(condition: Condition, trust: Trust) -> Verdict:
     return _all(condition, lambda v: _org_path_trusted(v, trust), what)
 
 
+# A Deny guard entry must be true for every caller outside the trusted set, anonymous callers
+# included. Negated operators are true when the key is absent, so they are what make a guard.
+# The values are the exceptions: each must admit only trusted callers.
+_GUARD_EXACT = {"StringNotEquals": "StringEquals", "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+                "StringNotLike": "StringEquals"}  # StringNotLike: only without wildcards (checked below)
+_GUARD_ARN = {"ArnNotEquals": "ArnEquals", "ArnNotLike": "ArnLike", "StringNotEquals": "StringEquals",
+              "StringNotLike": "StringLike"}
+_GUARD_PATH = {"StringNotEquals": "StringEquals", "StringNotLike": "StringLike"}
+
+
 def deny_guard_condition(condition: Condition, trust: Trust) -> bool:
-    """A Deny entry that is true for every caller outside the trusted set: StringNotEquals on
-    aws:PrincipalOrgID or aws:PrincipalAccount with trusted values only (true when absent too)."""
-    if condition.qualifier or condition.base not in ("StringNotEquals",):
+    """A Deny entry that is true for every caller outside the trusted set (true when the key is
+    absent too, so anonymous callers are denied):
+
+    - ``StringNotEquals``/``StringNotEqualsIgnoreCase`` (or ``StringNotLike`` with no wildcard, the
+      same test) on ``aws:PrincipalOrgID`` / ``aws:PrincipalAccount`` with trusted values;
+    - ``ArnNotLike``/``ArnNotEquals`` (or the string forms) on ``aws:PrincipalArn`` whose values all
+      have a literal trusted account;
+    - ``ForAllValues:StringNotLike``/``ForAllValues:StringNotEquals`` on ``aws:PrincipalOrgPaths``
+      with paths under a trusted organization or OU (true when the key is absent or when none of the
+      caller's paths is trusted: AWS's documented form).
+
+    ``...IfExists`` does not change a negated operator for an absent key (true either way)."""
+    if condition.unresolved:
         return False
-    if condition.key == "aws:principalorgid":
-        return all(v in trust.organization_ids for v in condition.values)
-    if condition.key == "aws:principalaccount":
-        return all(v in trust.accounts for v in condition.values)
+    key, base, qualifier = condition.key, condition.base, condition.qualifier
+    if key in ("aws:principalorgid", "aws:principalaccount") and not qualifier and base in _GUARD_EXACT:
+        if base == "StringNotLike" and any(c in v for v in condition.values for c in "*?"):
+            return False  # a wildcard exempts organizations or accounts outside the set
+        positive = Condition(_GUARD_EXACT[base], key, condition.values)
+        trusted = trust.organization_ids if key == "aws:principalorgid" else trust.accounts
+        return all(_literal_in(v, positive, trusted) for v in condition.values)
+    if key == "aws:principalarn" and not qualifier and base in _GUARD_ARN:
+        positive = Condition(_GUARD_ARN[base], key, condition.values)
+        return all(_arn_account_trusted(v, positive, trust) for v in condition.values)
+    if key == "aws:principalorgpaths" and qualifier == "ForAllValues" and base in _GUARD_PATH:
+        return all(_org_path_trusted(v, trust) for v in condition.values)
     return False
 
 
@@ -94,6 +141,8 @@ def pinned(statement: Statement, trust: Trust, *, service: bool = False) -> tupl
     """Whether any entry pins the statement's callers, and why the relevant ones did not."""
     reasons: list[str] = []
     for condition in statement.conditions:
+        if condition.unresolved:
+            continue  # not known: it cannot be relied on to pin
         verdict = identity_pin(condition, trust)
         if not verdict.pins and service:
             verdict = source_pin(condition, trust) if condition.key in SOURCE_KEYS else verdict
@@ -140,13 +189,20 @@ def _arn_account_trusted(value: str, condition: Condition, trust: Trust) -> bool
     parts = value.split(":", 5)
     if len(parts) < 6 or parts[0] != "arn":
         return False
-    if condition.base == "StringLike" and any(c in ":".join(parts[:5]) for c in "*?"):
-        # StringLike matches the whole string: a wildcard before the account field can span
-        # colons (IAM paths may hold ":"), so the account field is not pinned. ArnLike matches
-        # the six fields one by one and is safe.
+    if condition.base == "StringLike" and _wildcard_can_reach_account(parts):
+        # StringLike matches the whole string: a "*" before the account field can span colons
+        # (IAM paths and many resource IDs may hold ":"), so the account field is not pinned.
+        # ArnLike matches the six fields one by one and is safe.
         return False
     partition, account = parts[1], parts[4]
     return partition == trust.partition and account in trust.accounts  # literal: no wildcard can be "in"
+
+
+def _wildcard_can_reach_account(parts: list[str]) -> bool:
+    """Can a StringLike wildcard before the account field match text past it? ``*`` can stretch
+    over ":<foreign account>:..." and ``?`` can stand for a ":" (an ARN's Region and account may be
+    empty), so any wildcard there can."""
+    return any(c in ":".join(parts[:4]) for c in "*?")
 
 
 def _org_path_trusted(value: str, trust: Trust) -> bool:

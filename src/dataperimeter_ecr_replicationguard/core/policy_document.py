@@ -8,11 +8,13 @@ nor a list, text longer than ECR accepts) is a finding: the check fails closed.
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from .findings import Category, Finding, Severity, pointer
-from .values import is_dynamic_reference, is_intrinsic, shown, type_name
+from .values import data, is_dynamic_reference, is_intrinsic, shown, type_name
 
 MAX_POLICY_CHARACTERS = 10_240  # ECR's limit on repository and registry policy text
 
@@ -29,6 +31,7 @@ class Condition:
     operator: str
     key: str
     values: tuple[str, ...]
+    unresolved: bool = False  # some values are intrinsic functions: ``values`` holds only the literal ones
 
     @property
     def qualifier(self) -> str:
@@ -50,7 +53,7 @@ class Condition:
         return "Not" in self.base
 
     def describe(self) -> str:
-        return f"{self.operator} {self.key}"
+        return f"{self.operator} {data(self.key)}"  # the operator is one IAM knows; the key is input text
 
 
 @dataclass(frozen=True)
@@ -66,10 +69,18 @@ class Statement:
     conditions: tuple[Condition, ...]
     path: str  # JSON pointer of the statement in the properties
     not_resources: tuple[str, ...] | None = None  # as written when NotResource is used
+    # Elements holding a value that is not resolved (an intrinsic function or a dynamic reference):
+    # "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition" (some condition value),
+    # "Condition block" (the whole Condition or an operator's block), "Statement" (all of it). Their tuples above hold only the literal items. Principals and condition
+    # entries carry their own marks (Principal kind "unresolved", Condition.unresolved).
+    unresolved: frozenset[str] = frozenset()
+    # An Allow's Resource items written as Fn::Sub are kept as IAM wildcards ("${AWS::Region}" -> "*"):
+    # every value the template can give them matches the wildcard, so a guard covering it covers them.
+    approximate_resources: bool = False
 
     @property
     def label(self) -> str:
-        return f"statement {self.index}" + (f" ({self.sid})" if self.sid else "")
+        return f"statement {self.index}" + (f" ({data(self.sid)})" if self.sid else "")
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,7 @@ def parse_policy(value: Any, path: str) -> tuple[Policy | None, list[Finding]]:
         if len(value) > MAX_POLICY_CHARACTERS:
             return None, [_too_long(path, len(value))]
         try:
-            value = json.loads(value, object_pairs_hook=_no_duplicate_keys)
+            value = json.loads(value, object_pairs_hook=_no_duplicate_keys, parse_constant=_NonFinite)
         except _DuplicateKey as error:
             return None, [_malformed(path, f"the policy text repeats the key {error.key!r}; IAM would keep "
                                            "only one of them, so the hook cannot tell which grant applies")]
@@ -100,6 +111,10 @@ def parse_policy(value: Any, path: str) -> tuple[Policy | None, list[Finding]]:
             return None, [_malformed(path, f"the policy text is not valid JSON ({error})")]
     if not isinstance(value, dict):
         return None, [_malformed(path, f"the policy must be a JSON object or JSON text, got {type_name(value)}")]
+    where = _non_finite(value)
+    if where is not None:
+        return None, [_malformed(pointer_join(path, *_clean(where)), "the policy holds NaN or Infinity, which JSON does not "
+                                 "allow and IAM rejects")]
     try:
         size = len(json.dumps(value, separators=(",", ":")))
     except (TypeError, ValueError, RecursionError):
@@ -120,12 +135,13 @@ def parse_policy(value: Any, path: str) -> tuple[Policy | None, list[Finding]]:
                                  f"Statement must be an object or a non-empty list, got {type_name(statements)}")]
     parsed, findings = [], []
     for index, (statement, where) in enumerate(raw):
+        if is_intrinsic(statement) or is_dynamic_reference(statement):
+            # a whole statement not known: it may grant anything, or be a Deny guard
+            parsed.append(Statement(index=index, sid="", effect="", principal=None, not_principal=None,
+                                    actions=(), not_actions=None, resources=None, conditions=(), path=where,
+                                    unresolved=frozenset({"Statement"})))
+            continue
         result = _statement(index, statement, where)
-        if isinstance(result, Finding) and _has_unresolved(statement):
-            result = _finding(UNRESOLVED, Category.UNRESOLVED, Severity.HIGH, where, f"statement {index}",
-                              f"statement {index} holds a value that is not resolved (an intrinsic function or a "
-                              "dynamic reference), so it cannot be checked",
-                              "Give the statement literal values")
         if isinstance(result, Finding):
             findings.append(result)
         else:
@@ -143,94 +159,194 @@ def _statement(index: int, raw: Any, where: str) -> Statement | Finding:
                           f"{_STATEMENT_ELEMENTS[misspelt.lower()]!r} (the hook does not guess which copy applies)")
     sid = raw.get("Sid") if isinstance(raw.get("Sid"), str) else ""
     if sid:
-        label += f" ({sid})"
+        label += f" ({data(sid)})"
+    unresolved: set[str] = set()
     effect = raw.get("Effect")
-    if effect not in ("Allow", "Deny"):
+    if _unknown(effect):
+        unresolved.add("Effect")
+        effect = ""
+    elif effect not in ("Allow", "Deny"):
         return _malformed(pointer_join(where, "Effect"), f"{label}: Effect must be \"Allow\" or \"Deny\", got {shown(effect)}")
     has_principal, has_not = "Principal" in raw, "NotPrincipal" in raw
     if has_principal == has_not:
         return _malformed(where, f"{label} must have exactly one of Principal and NotPrincipal")
     if ("Action" in raw) == ("NotAction" in raw):
         return _malformed(where, f"{label} must have exactly one of Action and NotAction")
-    actions = _strings(raw["Action"]) if "Action" in raw else None
-    not_actions = _strings(raw["NotAction"]) if "NotAction" in raw else None
-    if actions is None and not_actions is None:
-        return _malformed(where, f"{label}: Action or NotAction must be a string or a non-empty list of strings")
-    resources, not_resources = None, None
+    element = "Action" if "Action" in raw else "NotAction"
+    listed = _strings(raw[element], unresolved, element)
+    if listed is None:
+        return _malformed(pointer_join(where, element),
+                          f"{label}: {element} must be a string or a non-empty list of strings")
+    actions, not_actions = (listed, None) if element == "Action" else (None, listed)
+    resources, not_resources, approximate = None, None, False
     if "Resource" in raw:
-        resources = _strings(raw["Resource"])
+        resources, approximate = _resources(raw["Resource"], unresolved, allow=effect == "Allow")
         if resources is None:
             return _malformed(pointer_join(where, "Resource"), f"{label}: Resource must be a string or a list of strings")
     elif "NotResource" in raw:
         resources = ("*",)  # everything but some: an Allow is read as granting everything
-        not_resources = _strings(raw["NotResource"])
+        not_resources = _strings(raw["NotResource"], unresolved, "NotResource")
         if not_resources is None:
             return _malformed(pointer_join(where, "NotResource"), f"{label}: NotResource must be a string or a list of strings")
-    conditions = _conditions(raw.get("Condition"))
-    if isinstance(conditions, str):
-        return _malformed(pointer_join(where, "Condition"), f"{label}: {conditions}")
+    conditions = _conditions(raw.get("Condition"), unresolved)
+    if isinstance(conditions, tuple) and len(conditions) == 2 and isinstance(conditions[1], str):
+        return _malformed(pointer_join(where, "Condition", *_clean(conditions[0])), f"{label}: {conditions[1]}")
     return Statement(
         index=index, sid=sid, effect=effect,
         principal=raw.get("Principal") if has_principal else None,
         not_principal=raw.get("NotPrincipal") if has_not else None,
         actions=actions, not_actions=not_actions, resources=resources,
         conditions=conditions, path=where,
-        not_resources=not_resources,
+        not_resources=not_resources, unresolved=frozenset(unresolved), approximate_resources=approximate,
     )
 
 
-def _conditions(raw: Any) -> tuple[Condition, ...] | str:
+def _conditions(raw: Any, unresolved: set[str]):
+    """The condition entries, or ``(place, problem)`` (``place``: path parts under Condition)."""
     if raw is None:
         return ()
+    if _unknown(raw):
+        unresolved.update(("Condition", "Condition block"))
+        return ()
     if not isinstance(raw, dict):
-        return f"Condition must be an object, got {type_name(raw)}"
+        return (), f"Condition must be an object, got {type_name(raw)}"
     out = []
     for operator, block in raw.items():
-        if not isinstance(operator, str) or not isinstance(block, dict) or not block:
-            return f"Condition {shown(operator)} must map condition keys to values"
+        if not isinstance(operator, str):
+            return (), f"Condition {shown(operator)} must map condition keys to values"
+        problem = operator_problem(operator)
+        if problem:
+            return (operator,), f"Condition operator {shown(operator)} {problem}"
+        if _unknown(block):
+            unresolved.update(("Condition", "Condition block"))  # keys and values not known
+            continue
+        if not isinstance(block, dict) or not block:
+            return (operator,), f"Condition {shown(operator)} must map condition keys to values"
         for key, values in block.items():
             strings = _condition_values(values)
             if strings is None or not isinstance(key, str):
-                return f"Condition {operator} {shown(key)} must have string, number or boolean values"
+                return (operator,), f"Condition {operator} {shown(key)} must have string, number or boolean values"
             if any(c.operator == operator and c.key == key.lower() for c in out):
                 # keys are case-insensitive: which copy IAM keeps is not something to guess
-                return f"Condition {operator} repeats the key {shown(key)} (condition keys are case-insensitive)"
-            out.append(Condition(operator, key.lower(), strings))
+                return (operator,), f"Condition {operator} repeats the key {shown(key)} (condition keys are case-insensitive)"
+            literal, unknown = strings
+            if unknown:
+                unresolved.add("Condition")
+            out.append(Condition(operator, key.lower(), literal, unknown))
     return tuple(out)
 
 
-def _condition_values(value: Any) -> tuple[str, ...] | None:
+# IAM's condition operators, spelt as IAM spells them: the names are matched exactly (IAM's policy
+# grammar lists them so; a misspelt qualifier such as "forallvalues:" must not be read as "no
+# qualifier"). Null takes neither a set qualifier nor IfExists.
+CONDITION_OPERATORS = frozenset({
+    "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike",
+    "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
+    "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals", "DateNotEquals", "DateLessThan",
+    "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals", "Bool", "BinaryEquals", "IpAddress",
+    "NotIpAddress", "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike", "Null",
+})
+SET_QUALIFIERS = ("ForAnyValue", "ForAllValues")
+
+
+def operator_problem(operator: str) -> str:
+    """Why IAM would not accept ``operator`` as written ("" when it does)."""
+    qualifier, colon, name = operator.partition(":") if ":" in operator else ("", "", operator)
+    if colon and qualifier not in SET_QUALIFIERS:
+        return "has a set qualifier IAM does not know (IAM spells them ForAnyValue: and ForAllValues:)"
+    base = name[: -len("IfExists")] if name.endswith("IfExists") else name
+    if base not in CONDITION_OPERATORS:
+        return "is not a condition operator IAM knows (operator names are spelt exactly, e.g. StringEquals)"
+    if base == "Null" and (qualifier or base != name):
+        return "is not accepted: Null takes neither a set qualifier nor IfExists"
+    return ""
+
+
+def _condition_values(value: Any) -> tuple[tuple[str, ...], bool] | None:
+    """The literal values and whether some are not resolved; ``None`` when a value is of a wrong type."""
+    if _unknown(value):
+        return (), True
     items = value if isinstance(value, list) else [value]
-    out = []
+    out, unknown = [], False
     for item in items:
-        if isinstance(item, bool):
+        if _unknown(item):
+            unknown = True
+        elif isinstance(item, bool):
             out.append(str(item).lower())
         elif isinstance(item, (str, int, float)):
             out.append(str(item))
         else:
             return None
-    return tuple(out) if out else None
+    return (tuple(out), unknown) if out or unknown else None
 
 
-def _strings(value: Any) -> tuple[str, ...] | None:
+def _strings(value: Any, unresolved: set[str] | None = None, element: str = "") -> tuple[str, ...] | None:
+    """A string or a non-empty list of strings; with ``unresolved``, unresolved items are left
+    out and the element is marked."""
+    if unresolved is not None and _unknown(value):
+        unresolved.add(element)
+        return ()
     if isinstance(value, str):
         return (value,)
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    return None
+    if not isinstance(value, list) or not value:
+        return None
+    out = []
+    for item in value:
+        if isinstance(item, str) and not is_dynamic_reference(item):
+            out.append(item)
+        elif unresolved is not None and _unknown(item):
+            unresolved.add(element)
+        else:
+            return None
+    return tuple(out)
 
 
-def _has_unresolved(value: Any) -> bool:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if is_intrinsic(item) or is_dynamic_reference(item):
-            return True
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+def _resources(value: Any, unresolved: set[str], *, allow: bool) -> tuple[tuple[str, ...] | None, bool]:
+    """Resource items; for an Allow, an Fn::Sub item becomes the IAM wildcard of every value it can take."""
+    items = value if isinstance(value, list) else [value]
+    out, approximate = [], False
+    for item in items:
+        pattern = _sub_pattern(item) if allow else None
+        if pattern is not None:
+            out.append(pattern)
+            approximate = True
+        elif _unknown(item):
+            unresolved.add("Resource")
+        elif isinstance(item, str):
+            out.append(item)
+        else:
+            return None, False
+    if not items:
+        return None, False
+    return tuple(out), approximate
+
+
+def _sub_pattern(value: Any) -> str | None:
+    """``{"Fn::Sub": "arn:aws:ecr:${AWS::Region}:111111111111:repository/x"}`` gives
+    ``arn:aws:ecr:*:111111111111:repository/x``; anything else gives ``None``."""
+    if not (isinstance(value, dict) and len(value) == 1 and "Fn::Sub" in value):
+        return None
+    body = value["Fn::Sub"]
+    if isinstance(body, list) and len(body) == 2 and isinstance(body[1], dict):
+        body = body[0]
+    if not isinstance(body, str) or is_dynamic_reference(body):
+        return None
+    return re.sub(r"\$\{[^!][^}]*\}", "*", body).replace("${!", "${")
+
+
+def _clean(parts: tuple) -> tuple:
+    """Path parts up to the first one that is not safe to show as it is (long, or with hidden
+    characters): a place in a message is data too."""
+    out = []
+    for part in parts:
+        if isinstance(part, str) and (len(part) > 64 or data(part) != part):
+            break
+        out.append(part)
+    return tuple(out)
+
+
+def _unknown(value: Any) -> bool:
+    return is_intrinsic(value) or is_dynamic_reference(value)
 
 
 _POLICY_ELEMENTS = {k.lower(): k for k in ("Version", "Id", "Statement")}
@@ -245,6 +361,27 @@ def _misspelt(raw: dict, elements: dict[str, str]) -> str:
         if isinstance(key, str) and key.lower() in elements and key != elements[key.lower()]:
             return key
     return ""
+
+
+class _NonFinite:
+    """What ``json.loads`` makes of NaN, Infinity and -Infinity in policy text (found by :func:`_non_finite`)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _non_finite(value: Any) -> tuple | None:
+    """The path parts of the first NaN/Infinity in ``value``, or ``None``."""
+    stack: list[tuple[Any, tuple]] = [(value, ())]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, _NonFinite) or (isinstance(item, float) and not math.isfinite(item)):
+            return where
+        if isinstance(item, dict):
+            stack.extend((v, where + (k,)) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, where + (i,)) for i, v in enumerate(item))
+    return None
 
 
 class _DuplicateKey(ValueError):

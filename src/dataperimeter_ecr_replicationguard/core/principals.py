@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .trust import Trust
-from .values import is_account_id, is_dynamic_reference, is_intrinsic
+from .values import data, is_account_id, is_dynamic_reference, is_intrinsic
 
 _IAM_ARN = re.compile(r"arn:(aws[a-z-]*):(iam|sts)::([0-9]{12}):(root|user/.+|role/.+|assumed-role/.+|federated-user/.+)")
 _SERVICE = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?")
@@ -33,6 +33,15 @@ class Principal:
     text: str
     account: str = ""
     partition: str = ""
+    whole_account: bool = False  # an account ID or its root ARN: every identity of the account
+
+    @property
+    def identity(self) -> str:
+        """What an account-kind principal names, in words: "the role ..." or "the user ..."."""
+        if self.whole_account:
+            return f"every identity of account {self.account}"
+        kind = self.text.split(":", 5)[-1].split("/", 1)[0].replace("-", " ")
+        return f"the {kind} {data(self.text, 120)} of account {self.account}"
 
     def trusted(self, trust: Trust) -> bool:
         if self.kind == "account":
@@ -71,10 +80,10 @@ def _one(kind: str, value: Any, partition: str) -> Principal:
         if value == "*":
             return Principal("*", value)
         if is_account_id(value):
-            return Principal("account", value, value, partition)
+            return Principal("account", value, value, partition, whole_account=True)
         match = _IAM_ARN.fullmatch(value)
         if match and "*" not in value and "?" not in value:
-            return Principal("account", value, match.group(3), match.group(1))
+            return Principal("account", value, match.group(3), match.group(1), whole_account=match.group(4) == "root")
         if _UNIQUE_ID.fullmatch(value):
             return Principal("unique-id", value)
         return Principal("invalid", value)

@@ -2,7 +2,7 @@
 policy cannot change that. So pull actions granted to anyone are no finding; any other action
 (push, delete, set policy) granted outside the trusted set is."""
 
-from .policy import check_policy_property
+from .policy import PUBLIC, check_policy_property
 
 RESOURCE_TYPE = "AWS::ECR::PublicRepository"
 
@@ -21,4 +21,5 @@ PUBLIC_PULL_ACTIONS = frozenset(
 
 
 def check(properties, trust):
-    return check_policy_property(properties, trust, "RepositoryPolicyText", ignore_actions=PUBLIC_PULL_ACTIONS)
+    return check_policy_property(properties, trust, "RepositoryPolicyText", ignore_actions=PUBLIC_PULL_ACTIONS,
+                                 namespace=PUBLIC)

@@ -1,7 +1,10 @@
 """AWS::ECR::PullThroughCacheRule: images must not be pulled from another organization's ECR.
 
-An ECR upstream is ``<account>.dkr.ecr[-fips].<region>.<domain>`` (matched case-insensitively,
-with or without a scheme, in any partition's domain): its account must be trusted. Other
+An ECR upstream is ``<account>.dkr.ecr[-fips].<region>.<domain>`` or, dual-stack,
+``<account>.dkr-ecr[-fips].<region>.on.aws`` (matched case-insensitively, with or without a scheme,
+in any partition's domain, IPv4 or dual-stack, as botocore's partition data lists them): its
+account must be trusted. Any other host of an AWS domain with an ECR service label (``ecr``,
+``ecr-fips``, ``api.ecr``...) is ECR too, and fails as malformed when it names no account. Other
 upstreams (ECR Public, Docker Hub, ...) are allowed unless AllowedUpstreamRegistryUrls is set
 and does not list them.
 """
@@ -23,10 +26,17 @@ UPSTREAM_NOT_ALLOWED = "ECR-PTC-UPSTREAM-NOT-ALLOWED"
 MALFORMED = "ECR-PTC-MALFORMED"
 UNRESOLVED = "ECR-PTC-UNRESOLVED"
 
-# The DNS suffixes of the AWS partitions (aws, aws-cn, aws-us-gov, iso, iso-b, iso-e, iso-f, eusc).
+# The DNS suffixes of the AWS partitions (aws, aws-cn, aws-us-gov, iso, iso-b, iso-e, iso-f, eusc):
+# dnsSuffix and dualStackDnsSuffix of botocore's partitions.json, and the "on." dual-stack domains
+# ECR's registry endpoints use (<account>.dkr-ecr.<region>.on.aws).
 AWS_DOMAINS = ("amazonaws.com", "amazonaws.com.cn", "c2s.ic.gov", "sc2s.sgov.gov", "cloud.adc-e.uk",
-               "csp.hci.ic.gov", "amazonaws.eu")
-_ECR_HOST = re.compile(r"(?P<account>[^.]+)\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.(?P<domain>[a-z0-9.-]+)")
+               "csp.hci.ic.gov", "amazonaws.eu",
+               "api.aws", "api.amazonwebservices.com.cn", "api.amazonwebservices.eu", "api.aws.ic.gov",
+               "api.aws.scloud", "api.cloud-aws.adc-e.uk", "api.aws.hci.ic.gov",
+               "on.aws", "on.amazonwebservices.com.cn", "on.amazonwebservices.eu", "on.aws.ic.gov",
+               "on.aws.scloud", "on.cloud-aws.adc-e.uk", "on.aws.hci.ic.gov")
+_ECR_HOST = re.compile(r"(?P<account>[^.]+)\.dkr[.-]ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.(?P<domain>[a-z0-9.-]+)")
+_ECR_LABEL = re.compile(r"(?:dkr-)?ecr(?:-fips)?")
 
 
 def registry_host(url: str) -> str:
@@ -79,18 +89,23 @@ def _looks_like_ecr(host: str) -> bool:
     ECR too, and so fails as malformed: URL parsers disagree on such hosts (issue 8)."""
     if "dkr" in host and "ecr" in host and re.fullmatch(r"[a-z0-9.-]+", host) is None:
         return True
-    return ".dkr.ecr" in host and host.endswith(tuple("." + domain for domain in AWS_DOMAINS))
+    domain = next((d for d in sorted(AWS_DOMAINS, key=len, reverse=True) if host.endswith("." + d)), None)
+    if domain is None:
+        return False
+    labels = host[: -len(domain) - 1].split(".")
+    return any(_ECR_LABEL.fullmatch(label) for label in labels)
 
 
 def _check_ecr(host: str, url: str, where: str, trust: Trust):
     match = _ECR_HOST.fullmatch(host)
-    if match is not None and match.group("domain") not in AWS_DOMAINS:
-        match = None
+    if match is not None and (match.group("domain") not in AWS_DOMAINS
+                              or ("dkr-ecr" in host) != match.group("domain").startswith("on.")):
+        match = None  # dkr.ecr lives in the IPv4 domains, dkr-ecr in the dual-stack "on." ones
     account = match.group("account") if match else ""
     if not re.fullmatch(r"[0-9]{12}", account):
         return [_finding(MALFORMED, Category.INVALID, where, shown(url),
-                         f"UpstreamRegistryUrl {shown(url)} is not <account>.dkr.ecr.<region>.<domain>, so its "
-                         "account cannot be checked",
+                         f"UpstreamRegistryUrl {shown(url)} is not <account>.dkr.ecr.<region>.<domain> (or "
+                         "<account>.dkr-ecr.<region>.on.aws), so its account cannot be checked",
                          "Set UpstreamRegistryUrl to <12-digit account>.dkr.ecr.<region>.amazonaws.com")]
     partition = partition_of_region(match.group("region"))
     if trust.trusts_account(account) and partition == trust.partition:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 # [0-9] is ASCII only; fullmatch (not match with $) so a trailing newline is refused too.
@@ -80,3 +81,30 @@ def mentioned_account_ids(value: Any) -> frozenset[str]:
         elif isinstance(item, int) and not isinstance(item, bool):
             found.update(_MENTIONED_ACCOUNT.findall(str(item)))
     return frozenset(found)
+
+
+# Characters that must not reach a message as themselves: controls (newlines included), format
+# characters (bidirectional overrides, zero-width), line and paragraph separators, private use.
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cn"})
+
+
+def data(text: Any, limit: int = 64) -> str:
+    """Text taken from the input, made safe to put in a message: hidden characters escaped
+    (``\\n``, ``\\u202e``), lone surrogates replaced by U+FFFD, cut to ``limit`` characters."""
+    if not isinstance(text, str):
+        text = repr(text)
+    out = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cs":
+            out.append("\ufffd")
+        elif char == "\\":
+            out.append("\\\\")
+        elif category in _HIDDEN:
+            out.append(char.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(char)
+        if len(out) > limit:
+            break
+    shown_text = "".join(out)
+    return shown_text if len(shown_text) <= limit else shown_text[: max(limit - 3, 1)] + "..."
