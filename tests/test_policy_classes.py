@@ -23,7 +23,8 @@ VIOLATIONS = {"ECR-POLICY-PUBLIC-PRINCIPAL", "ECR-POLICY-UNTRUSTED-ACCOUNT", "EC
 TYPES = [
     ("AWS::ECR::Repository", "ecr", "RepositoryPolicyText", {"RepositoryName": "app"}),
     ("AWS::ECR::RegistryPolicy", "ecr", "PolicyText", {}),
-    ("AWS::ECR::RepositoryCreationTemplate", "ecr", "RepositoryPolicy", {"Prefix": "prod", "AppliedFor": ["REPLICATION"]}),
+    ("AWS::ECR::RepositoryCreationTemplate", "ecr", "RepositoryPolicy",
+     {"Prefix": "prod", "AppliedFor": ["REPLICATION"]}),
     ("AWS::ECR::PublicRepository", "ecr-public", "RepositoryPolicyText", {"RepositoryName": "tools"}),
 ]
 

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from dataperimeter_ecr_replicationguard.core import Category, Trust, evaluate
 from dataperimeter_ecr_replicationguard.core.policy import _overlap, _wildcard_covers
-from strategies import get, paths, put
+from strategies import paths, put
 
 TRUSTED, OTHER, ORG, OTHER_ORG = "111111111111", "999999999999", "o-a1b2c3d4e5", "o-zzzzzzzzzz"
 TRUST = Trust(accounts=frozenset({TRUSTED}), organization_ids=frozenset({ORG}), partition="aws")

@@ -300,7 +300,7 @@ def _overlap(a: str, b: str) -> bool:
 
 def _agree(a: str, b: str) -> bool:
     """Do two star-free pieces agree on their common length (``?`` agrees with anything)?"""
-    return all(x == y or "?" in (x, y) for x, y in zip(a, b))
+    return all(x == y or "?" in (x, y) for x, y in zip(a, b, strict=False))
 
 
 def _wildcard_covers(pattern: str, value: str) -> bool:
