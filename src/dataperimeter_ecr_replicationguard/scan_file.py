@@ -40,7 +40,7 @@ KNOWN_NON_TEMPLATES = frozenset({
     ".gitlab-ci.yml", "codecov.yml", ".readthedocs.yaml", ".readthedocs.yml", "pnpm-lock.yaml", "action.yml",
     "action.yaml", "dependabot.yml", "buildspec.yml", "serverless.yml", "samconfig.yaml", "Chart.yaml", "values.yaml",
 })
-_TEMPLATE_KEY = re.compile(rb"""(?:^|[\s{,])["']?(?:Resources|AWSTemplateFormatVersion)["']?\s*:""", re.M)
+_TEMPLATE_KEY = re.compile(rb"""(?:^|[\s{,])["']?(?:Resources|AWSTemplateFormatVersion)["']?\s*:|AWS::ECR::""", re.M)
 _DOCUMENT_START = re.compile(rb"^---(?:[ \t]|$)", re.M)
 SNIFF_BYTES = 1 << 20  # the first MiB decides whether a file is a template at all
 
@@ -76,8 +76,9 @@ class FileOutcome:
 
 def not_a_template(path: str) -> str | None:
     """Why ``path`` is plainly not a CloudFormation template, or ``None`` when it may be one:
-    a known non-template name, no ``Resources``/``AWSTemplateFormatVersion`` key, or several
-    YAML documents (a Kubernetes manifest)."""
+    a known non-template name, no ``Resources``/``AWSTemplateFormatVersion`` key (and no ECR
+    resource type: a resource-map fragment is read as a template), or several YAML documents
+    (a Kubernetes manifest)."""
     name = os.path.basename(path)
     if name in KNOWN_NON_TEMPLATES or name.endswith((".assets.json", ".schema.json")):
         return f"not a CloudFormation template ({name} is a known non-template file)"
