@@ -11,6 +11,9 @@ this project pins, so every machine reads the same files:
 ``.complete`` marker present) is not fetched again. It uses this interpreter's ``pip download``
 (the registries pip is configured for), keeps only the template directory and prints one line
 per corpus. Tests find a corpus with ``corpus_path(name)``.
+
+It also fills ``wheelhouse/`` with the wheels pre-commit installs for the shipped hook, so
+tests/test_pre_commit.py runs ``pre-commit try-repo`` offline (``PIP_NO_INDEX``).
 """
 
 from __future__ import annotations
@@ -90,6 +93,36 @@ def fetch(corpus: Corpus, dest: Path) -> Path:
     return target
 
 
+WHEELHOUSE = "wheelhouse"
+
+
+def wheelhouse_requirements() -> list[str]:
+    """What pre-commit installs for the shipped hook (``language: python``): this package's
+    runtime dependencies, the hook's ``additional_dependencies`` and the build backend."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    runtime = re.search(r"^dependencies = \[(.*?)\]", text, flags=re.M | re.S)
+    backend = re.search(r'^requires = \[(.*?)\]', text, flags=re.M | re.S)
+    requirements = [r for block in (runtime, backend) if block for r in re.findall(r'"([^"]+)"', block.group(1))]
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    extra = re.search(r"additional_dependencies: \[(.*?)\]", hooks)
+    requirements += re.findall(r'"([^"]+)"', extra.group(1)) if extra else []
+    return requirements + ["wheel"]
+
+
+def fetch_wheelhouse(dest: Path) -> Path:
+    """Wheels for an offline ``pre-commit try-repo`` (tests/test_pre_commit.py), in ``dest/wheelhouse``."""
+    target = dest / WHEELHOUSE
+    marker = target / ".complete"
+    requirements = wheelhouse_requirements()
+    if marker.exists() and marker.read_text() == "\n".join(requirements):
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--only-binary", ":all:", "--dest", str(target),
+                    *requirements], check=True)
+    marker.write_text("\n".join(requirements))
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dest", type=Path, default=DEFAULT_DEST)
@@ -98,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         path = fetch(corpus, args.dest)
         count = sum(1 for p in path.rglob("*") if p.is_file() and p.name != ".complete")
         print(f"corpus {corpus.name} {corpus.version}: {count} files in {os.path.relpath(path, ROOT)}")
+    wheels = fetch_wheelhouse(args.dest)
+    print(f"wheelhouse: {sum(1 for p in wheels.glob('*.whl'))} wheels in {os.path.relpath(wheels, ROOT)}")
     return 0
 
 
