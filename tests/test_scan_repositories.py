@@ -386,3 +386,49 @@ def test_sarif_rules_come_from_the_catalogue(tmp_path):
     [result] = document["runs"][0]["results"]
     assert "999999999999" in result["message"]["text"]
     assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 10, "startColumn": 37}
+
+
+def test_a_loop_that_makes_no_ecr_resource_does_not_need_its_collection(tmp_path):
+    path = tmp_path / "buckets.yaml"
+    path.write_text(textwrap.dedent("""\
+        Transform: AWS::LanguageExtensions
+        Parameters:
+          Names: {Type: CommaDelimitedList}
+        Resources:
+          Fn::ForEach::Buckets:
+            - Name
+            - !Ref Names
+            - Bucket${Name}: {Type: AWS::S3::Bucket}
+          Repo: {Type: AWS::ECR::Repository}
+        """))
+    code, out, _ = run_cli("scan", str(path), "--format", "json")
+    document = json.loads(out)
+    assert code == 0 and document["findings"] == [] and document["summary"]["resources"] == 1
+    # ... but one whose type is built from the loop variable may make one
+    path.write_text(path.read_text().replace("{Type: AWS::S3::Bucket}", '{Type: "AWS::${Name}::Repository"}'))
+    code, out, _ = run_cli("scan", str(path), "--format", "json")
+    assert code == 1 and json.loads(out)["findings"][0]["ruleId"] == "ECR-TEMPLATE-UNRESOLVED-TRANSFORM"
+
+
+def test_a_mapping_row_keyed_by_the_account_is_read_with_the_real_account_not_made_up(tmp_path):
+    """cfn-lint's transform, left alone, answers FindInMap [Map, !Ref AWS::AccountId, Key] with
+    some row of the mapping (the last); the verdict must rest on the deploying account's row."""
+    path = tmp_path / "accounts.yaml"
+    path.write_text(textwrap.dedent("""\
+        Transform: AWS::LanguageExtensions
+        Mappings:
+          Dr:
+            "222222222222": {Dest: "999999999999"}
+            "333333333333": {Dest: "222222222222"}
+        Resources:
+          Repl:
+            Type: AWS::ECR::ReplicationConfiguration
+            Properties:
+              ReplicationConfiguration:
+                Rules:
+                  - Destinations:
+                      - {Region: eu-west-1, RegistryId: !FindInMap [Dr, !Ref AWS::AccountId, Dest]}
+        """))
+    code, out, _ = run_cli("scan", str(path), "--format", "json", "--account", "222222222222")
+    assert code == 1 and json.loads(out)["findings"][0]["subject"] == "999999999999"
+    assert run_cli("scan", str(path), "--account", "333333333333")[0] == 1  # 222222222222 is not trusted there

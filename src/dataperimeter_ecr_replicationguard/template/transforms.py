@@ -22,6 +22,7 @@ later with the real context), and an expansion that still had to invent a value 
 from __future__ import annotations
 
 import copy
+import json
 import random
 import re
 from collections.abc import Mapping, MutableMapping
@@ -58,7 +59,7 @@ def declared(template: Any) -> list[Any]:
 
 def expand(template: Any, context: Context) -> Expansion:
     names = declared(template)
-    unresolved = [f"the template declares transform {_name(name)}, which the scan cannot expand (it runs "
+    unresolved = [f"the template declares transform {shown(_name(name))}, which the scan cannot expand (it runs "
                   "only when CloudFormation processes the template)" for name in names
                   if _name(name) not in (SAM, LANGUAGE_EXTENSIONS)]
     unresolved.extend(_fn_transforms(template))
@@ -69,9 +70,9 @@ def expand(template: Any, context: Context) -> Expansion:
 
 
 def _name(entry: Any) -> str:
-    if isinstance(entry, Mapping):  # {"Name": "AWS::Include", "Parameters": {...}}
-        return str(entry.get("Name", "?"))
-    return str(entry)
+    if isinstance(entry, Mapping) and isinstance(entry.get("Name"), str):  # {"Name": "AWS::Include", ...}
+        return entry["Name"]
+    return entry if isinstance(entry, str) else json.dumps(entry, default=str)
 
 
 def _fn_transforms(template: Any) -> list[str]:
@@ -96,7 +97,11 @@ def _language_extensions(template: Any, context: Context) -> tuple[Any, list[str
     prepared = copy.deepcopy(template)
     problems: list[str] = []
     parameters: list[str] = []
-    _prepare(prepared, resolver, (), problems, parameters)
+    for key in list(prepared) if isinstance(prepared, MutableMapping) else []:
+        if key == "Resources" and isinstance(prepared[key], MutableMapping):
+            _prepare_resources(prepared[key], resolver, (), problems, parameters)
+        else:
+            _prepare(prepared[key], resolver, (), problems, parameters, relevant=False)
     if problems:
         return None, problems, parameters
     transform = cfnlint_language_extensions._Transform()
@@ -115,8 +120,26 @@ def _language_extensions(template: Any, context: Context) -> tuple[Any, list[str
     return expanded, [], parameters
 
 
+def _prepare_resources(resources: MutableMapping, resolver: Resolver, identifiers: tuple[str, ...],
+                       problems: list[str], parameters: list[str]) -> None:
+    """The Resources section (or a ``Fn::ForEach`` output inside it): a collection matters only
+    where what it makes may be an ECR resource."""
+    for key in list(resources):
+        value = resources[key]
+        if _is_for_each(key, value):
+            relevant = _may_be_ecr(value[2])
+            value[1] = _collection(key, value[1], resolver, identifiers, problems, parameters, relevant)
+            if value[1] is None:
+                del resources[key]
+                continue
+            if isinstance(value[2], MutableMapping):
+                _prepare_resources(value[2], resolver, identifiers + (_identifier(value),), problems, parameters)
+        else:
+            _prepare(value, resolver, identifiers, problems, parameters, relevant=_may_be_ecr({key: value}))
+
+
 def _prepare(node: Any, resolver: Resolver, identifiers: tuple[str, ...], problems: list[str],
-             parameters: list[str]) -> None:
+             parameters: list[str], relevant: bool) -> None:
     """In place: every ``Fn::ForEach`` collection the template decides becomes a literal list;
     ``Fn::FindInMap`` is hidden from cfn-lint's transform."""
     if isinstance(node, MutableMapping):
@@ -124,28 +147,56 @@ def _prepare(node: Any, resolver: Resolver, identifiers: tuple[str, ...], proble
             node[_HIDDEN_FIND_IN_MAP] = node.pop("Fn::FindInMap")
         for key in list(node):
             value = node[key]
-            if isinstance(key, str) and _FOR_EACH.match(key) and isinstance(value, list) and len(value) == 3:
-                identifier = value[0] if isinstance(value[0], str) else ""
-                value[1] = _collection(key, value[1], resolver, identifiers, problems, parameters)
-                _prepare(value[2], resolver, identifiers + (identifier,), problems, parameters)
+            if _is_for_each(key, value):
+                value[1] = _collection(key, value[1], resolver, identifiers, problems, parameters, relevant)
+                if value[1] is None:
+                    del node[key]
+                    continue
+                _prepare(value[2], resolver, identifiers + (_identifier(value),), problems, parameters, relevant)
             else:
-                _prepare(value, resolver, identifiers, problems, parameters)
+                _prepare(value, resolver, identifiers, problems, parameters, relevant)
     elif isinstance(node, list):
         for item in node:
-            _prepare(item, resolver, identifiers, problems, parameters)
+            _prepare(item, resolver, identifiers, problems, parameters, relevant)
+
+
+def _is_for_each(key: Any, value: Any) -> bool:
+    return isinstance(key, str) and bool(_FOR_EACH.match(key)) and isinstance(value, list) and len(value) == 3
+
+
+def _identifier(value: list) -> str:
+    return value[0] if isinstance(value[0], str) else ""
+
+
+def _may_be_ecr(node: Any) -> bool:
+    """Whether ``node`` may hold an ECR resource: a ``Type`` that names ECR, or that is not a
+    literal (``AWS::${Service}::Repository`` inside a loop)."""
+    if isinstance(node, Mapping):
+        kind = node.get("Type", "")
+        if not isinstance(kind, str) or "ECR" in kind.upper() or "${" in kind or "&{" in kind:
+            return True
+        return any(_may_be_ecr(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_may_be_ecr(v) for v in node)
+    return False
 
 
 def _collection(key: str, collection: Any, resolver: Resolver, identifiers: tuple[str, ...], problems: list[str],
-                parameters: list[str]) -> Any:
+                parameters: list[str], relevant: bool = True) -> Any:
+    """The collection as a literal list. One the template does not decide is a problem where it
+    may make or shape an ECR resource; elsewhere the loop is dropped (``None``: nothing the scan
+    reads depends on it)."""
     if _mentions(collection, identifiers):
         return collection  # decided by an outer loop: cfn-lint substitutes its value
-    if isinstance(collection, Mapping):
+    if isinstance(collection, Mapping) and relevant:
         ref = collection.get("Ref")
         if len(collection) == 1 and isinstance(ref, str) and not ref.startswith("AWS::"):
             parameters.append(ref)
     resolution = resolver.resolve(collection)
     value = resolution.value
     if resolution.unresolved or not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        if not relevant:
+            return None  # the loop is dropped
         why = "; ".join(dict.fromkeys(u.reason for u in resolution.unresolved)) or "it is not a list of strings"
         problems.append(f"the collection of {key} is not decided by the template ({_cut(why)})")
         return collection
