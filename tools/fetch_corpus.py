@@ -6,6 +6,8 @@ this project pins, so every machine reads the same files:
 - ``cfn-lint``: cfn-lint's own template fixtures (``test/fixtures/templates/``), about 250
   templates, good and bad, written by cfn-lint's authors (MIT-0 licence). The version is the one
   ``pyproject.toml`` pins for the ``cli`` extra.
+- ``cfripper``: cfripper's rule-test templates (``tests/test_templates/``), about 190 templates
+  written to pass or fail security checks (Apache-2.0 licence), pinned here.
 
 ``python tools/fetch_corpus.py [--dest DIR]`` is idempotent: a corpus already extracted (its
 ``.complete`` marker present) is not fetched again. It uses this interpreter's ``pip download``
@@ -53,6 +55,9 @@ def _pinned(package: str) -> str:
 def corpora() -> tuple[Corpus, ...]:
     return (
         Corpus("cfn-lint", "cfn-lint", _pinned("cfn-lint"), "test/fixtures/templates", "MIT-0"),
+        # cfripper (Skyscanner's CloudFormation security linter): its rule tests' templates, many of
+        # them IAM and resource policies written to pass or fail a security check. Not a dependency.
+        Corpus("cfripper", "cfripper", "1.22.1", "tests/test_templates", "Apache-2.0"),
     )
 
 
