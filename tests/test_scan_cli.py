@@ -6,24 +6,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
-from scan_helpers import ROOT, TEMPLATES, run_cli
+from scan_helpers import REPLICATION, ROOT, TEMPLATES, run_cli
 
-REPLICATION = textwrap.dedent("""\
-    Parameters:
-      Dest: {Type: String, Default: "999999999999"}
-    Resources:
-      Repl:
-        Type: AWS::ECR::ReplicationConfiguration
-        Properties:
-          ReplicationConfiguration:
-            Rules:
-              - Destinations:
-                  - {Region: eu-west-1, RegistryId: !Ref Dest}
-    """)
 
 
 @pytest.fixture

@@ -14,20 +14,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from scan_helpers import ROOT, run_cli
+from scan_helpers import REPLICATION, ROOT, run_cli
 
-FOREIGN = textwrap.dedent("""\
-    Parameters:
-      Dest: {Type: String, Default: "999999999999"}
-    Resources:
-      Repl:
-        Type: AWS::ECR::ReplicationConfiguration
-        Properties:
-          ReplicationConfiguration:
-            Rules:
-              - Destinations:
-                  - {Region: eu-west-1, RegistryId: !Ref Dest}
-    """)
+FOREIGN = REPLICATION
 KUBERNETES = textwrap.dedent("""\
     apiVersion: v1
     kind: Namespace
