@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import pathlib
+import textwrap
 from contextlib import redirect_stderr, redirect_stdout
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -14,6 +15,19 @@ ACCOUNT = "111111111111"
 REGION = "eu-west-1"
 SCAN_ARGS = ["--config", "tests/data/scan-config.json", "--account", ACCOUNT, "--region", REGION]
 SUFFIXES = (".yaml", ".yml", ".json", ".template")
+# A replication to 999999999999 (a parameter Default): fails unless that account is trusted.
+REPLICATION = textwrap.dedent("""\
+    Parameters:
+      Dest: {Type: String, Default: "999999999999"}
+    Resources:
+      Repl:
+        Type: AWS::ECR::ReplicationConfiguration
+        Properties:
+          ReplicationConfiguration:
+            Rules:
+              - Destinations:
+                  - {Region: eu-west-1, RegistryId: !Ref Dest}
+    """)
 
 
 def template_files() -> list[pathlib.Path]:

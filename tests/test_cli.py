@@ -7,6 +7,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 from conftest import hook_request, replication
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -63,3 +65,50 @@ def test_demo_refuses_the_foreign_destination_and_accepts_the_trusted_one():
     assert "verdict: SUCCESS" in result.stdout
     assert "verdict: FAILED NonCompliant" in result.stdout
     assert "999988887777" in result.stdout
+
+
+EXAMPLES = sorted((ROOT / "src" / "dataperimeter_ecr_replicationguard" / "examples").glob("*.json"))
+
+
+def test_invoke_accepts_the_shipped_example_files():
+    for example in EXAMPLES:
+        result = run("invoke", str(example))
+        expected = json.loads(example.read_text())["expect"]
+        assert result.stderr == "", (example.name, result.stderr)
+        response = json.loads(result.stdout)
+        assert response["hookStatus"] == expected, example.name
+        assert result.returncode == (0 if expected == "SUCCESS" else 1)
+
+
+def test_a_misspelt_invocation_point_is_one_line_and_exit_2(tmp_path):
+    event = hook_request(TYPE, replication(("eu-west-1", "111111111111")), point="CREATE_PRE_PROVISON")
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event))
+    result = run("invoke", str(path))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "did you mean CREATE_PRE_PROVISION?" in result.stderr
+    assert "KeyError" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("document, words", [
+    ({"actionInvocationPoint": "CREATE_PRE_PROVISION"}, "missing key"),
+    ({"actionInvocationPoint": "CREATE_PRE_PROVISION", "requestData": "nope"}, "not a hook invocation request"),
+    ([1, 2], "must be a JSON object"),
+    ("just text", "must be a JSON object"),
+    ({"title": "x", "expect": "FAILED", "event": []}, "must be a JSON object"),
+])
+def test_a_malformed_request_is_one_clear_line_and_exit_2(document, words, tmp_path):
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(document))
+    result = run("invoke", str(path))
+    assert result.returncode == 2 and result.stdout == "", result.stdout
+    assert result.stderr.count("\n") == 1 and words in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_latin_1_event_is_one_line_without_a_stray_log_line(tmp_path):
+    path = tmp_path / "event.json"
+    path.write_bytes(b'{"clientRequestToken": "caf\xe9"}')
+    result = run("invoke", str(path))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "not UTF-8" in result.stderr and "{filename}" not in result.stderr

@@ -40,7 +40,10 @@ def test_sarif_is_valid_sarif_2_1_0():
     results = run["results"]
     assert results and all(rules[r["ruleIndex"]] == r["ruleId"] for r in results)
     located = [r for r in results if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("01_kms-replication_primary-cross-account.yaml")]
-    assert located[0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 99
+    # the result points at the offending property; the resource (its logical ID, line 99) is a related location
+    region = located[0]["locations"][0]["physicalLocation"]["region"]
+    assert region["startLine"] > 99 and region["startColumn"] >= 1
+    assert located[0]["relatedLocations"][0]["physicalLocation"]["region"]["startLine"] == 99
     suppressed = [r for r in results if r.get("suppressions")]
     assert suppressed and all("doc example, SEC-1" in r["suppressions"][0]["justification"] for r in suppressed)
 
@@ -54,7 +57,8 @@ def test_the_sarif_schema_check_catches_a_broken_document():
 def test_json_findings_carry_the_documented_keys():
     document = json.loads(scan("json"))
     keys = {"file", "line", "logicalId", "resourceType", "ruleId", "severity", "message", "path", "subject",
-            "remediation", "category", "failing", "exempted", "exemption", "expiredExemption"}
+            "remediation", "category", "failing", "exempted", "exemption", "expiredExemption", "column", "property",
+            "basis"}
     assert document["schemaVersion"] == 1
     assert document["findings"] and all(set(f) == keys for f in document["findings"])
     assert document["summary"]["failing"] == sum(f["failing"] for f in document["findings"])

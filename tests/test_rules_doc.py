@@ -94,3 +94,31 @@ def test_every_policy_and_pull_through_cache_example_fails_with_its_own_rule():
         assert rule in {f.rule_id for f in findings}, (rule, example, [f.rule_id for f in findings])
         checked += 1
     assert checked >= 10
+
+
+# -- the rule catalogue (core/rules.py) that SARIF, JUnit and --list-rules read ------------------
+
+def test_the_catalogue_has_one_row_per_rule_id_in_the_code_and_in_the_doc():
+    from dataperimeter_ecr_replicationguard.core.rules import RULES
+
+    ids = [r.id for r in RULES]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == _ids_in_code() == set(_documented())
+
+
+def test_every_catalogue_row_matches_its_doc_section():
+    """Severity and category as docs/rules.md states them; the anchor is the section's heading;
+    the text names no particular account."""
+    from dataperimeter_ecr_replicationguard.core.rules import RULES
+
+    sections = _sections()
+    for rule in RULES:
+        section = sections[rule.id]
+        heading = f"### {rule.id}"
+        assert re.sub(r"[^a-z0-9 -]", "", heading.lstrip("# ").lower()).replace(" ", "-") == rule.anchor
+        assert rule.help_uri == f"docs/rules.md#{rule.anchor}"
+        if rule.category != "annotation":
+            assert f"Severity {rule.severity.value}, {rule.category}." in section, rule.id
+        assert rule.title and len(rule.description) > len(rule.title), rule.id
+        assert not re.search(r"\b[0-9]{12}\b", rule.title + rule.description), rule.id
+        assert 0.0 <= float(rule.security_severity) <= 10.0

@@ -6,24 +6,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
-from scan_helpers import ROOT, TEMPLATES, run_cli
-
-REPLICATION = textwrap.dedent("""\
-    Parameters:
-      Dest: {Type: String, Default: "999999999999"}
-    Resources:
-      Repl:
-        Type: AWS::ECR::ReplicationConfiguration
-        Properties:
-          ReplicationConfiguration:
-            Rules:
-              - Destinations:
-                  - {Region: eu-west-1, RegistryId: !Ref Dest}
-    """)
+from scan_helpers import REPLICATION, ROOT, TEMPLATES, run_cli
 
 
 @pytest.fixture
@@ -108,15 +94,14 @@ def test_unresolved_fails_unless_allowed(tmp_path):
         (["scan", "{t}", "--trusted-account-ids", "12345"], "TrustedAccountIds"),
         (["scan", "{t}", "--config", "{d}/nope.json"], "cannot read --config"),
         (["scan", "{t}", "--config", "{d}/bad.json"], "is not JSON"),
-        (["scan", "{d}/broken.yaml"], "broken.yaml"),
-        (["scan", "{d}/notatemplate.json"], "not a CloudFormation template"),
+        (["scan", "{d}/empty"], "no CloudFormation template found in"),
         (["scan", "{t}", "--exemptions", "[{}]"], "Exemptions[0]"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(argv, reason, template, tmp_path):
     (tmp_path / "bad.json").write_text("{nope")
     (tmp_path / "broken.yaml").write_text("Resources:\n  A: [\n")
-    (tmp_path / "notatemplate.json").write_text('{"name": "package", "version": "1.0.0"}')
+    (tmp_path / "empty").mkdir()
     argv = [a.replace("{t}", str(template)).replace("{d}", str(tmp_path)) for a in argv]
     code, out, err = run_cli(*argv)
     assert code == 2 and out == ""
@@ -141,13 +126,15 @@ def test_directories_recurse_and_skip_files_that_are_not_templates(tmp_path):
     document = json.loads(out)
     assert code == 1
     assert [f["file"] for f in document["files"]] == [str(tmp_path / "nested" / "b.yml"), str(tmp_path / "nested" / "deeper" / "a.template")]
-    assert document["skipped"] == [{"file": str(tmp_path / "package.json"), "reason": "not a CloudFormation template (no Resources section)"}]
+    assert document["skipped"] == [{"file": str(tmp_path / "package.json"),
+                                    "reason": "not a CloudFormation template (package.json is a known non-template file)"}]
 
 
 def test_text_output_has_file_line_resource_rule_and_no_colour_off_a_terminal(template):
     code, out, _ = run_cli("scan", str(template))
     assert code == 1
-    assert f"{template}:4: Repl (AWS::ECR::ReplicationConfiguration) ECR-REPLICATION-UNTRUSTED-DESTINATION [HIGH]" in out
+    # the location is the offending property (line 10, column 37: the RegistryId value's key), not the resource
+    assert f"{template}:10:37: Repl (AWS::ECR::ReplicationConfiguration) ECR-REPLICATION-UNTRUSTED-DESTINATION [HIGH]" in out
     assert "fix: " in out and "\033[" not in out
 
 

@@ -46,15 +46,21 @@ def test_two_jobs_give_exactly_the_report_of_one(folder, output):
 
 
 @needs_fork
-def test_the_first_unreadable_file_in_order_stops_the_scan_the_same_way(folder):
+def test_unreadable_files_are_reported_with_every_other_file_the_same_way(folder):
+    """Issue 13: an unreadable template no longer stops the scan (it used to, with nothing on
+    stdout); it is a result of its own, in file order, whatever the number of processes."""
     (folder / "copy0" / "zz-broken.yaml").write_text("Resources: [unclosed\n")
-    (folder / "copy2" / "aa-broken.json").write_text("{")
+    (folder / "copy2" / "aa-broken.json").write_text('{"Resources": ')
     serial = scan_output(folder, "--jobs", "1")
     parallel = scan_output(folder, "--jobs", "2")
     assert parallel == serial
     code, out, err = parallel
-    assert code == 2 and out == ""
-    assert err.startswith(f"hook-handler scan: {folder / 'copy0' / 'zz-broken.yaml'}:")
+    report = json.loads(out)
+    assert code == 2 and report["summary"]["files"] > 60
+    assert [u["file"] for u in report["unreadable"]] == [str(folder / "copy0" / "zz-broken.yaml"),
+                                                        str(folder / "copy2" / "aa-broken.json")]
+    assert err.startswith(f"hook-handler scan: 2 file(s) cannot be read (ECR-TEMPLATE-UNREADABLE): "
+                          f"{folder / 'copy0' / 'zz-broken.yaml'}:")
 
 
 @needs_fork

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from importlib import resources
 from typing import Any, Sequence
@@ -19,11 +20,15 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="hook-handler", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"hook-handler {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     invoke = commands.add_parser("invoke", help="replay a hook invocation request through the real entrypoint")
-    invoke.add_argument("event", help="a HookInvocationRequest JSON file (what CloudFormation sends), or - for stdin")
+    invoke.add_argument("event", help="a HookInvocationRequest JSON file (what CloudFormation sends), a shipped "
+                        "example ({title, expect, event}), or - for stdin")
     invoke.add_argument(
         "--type-configuration",
         metavar="FILE",
@@ -62,26 +67,105 @@ def entry() -> None:
 
 def _invoke(args: argparse.Namespace) -> int:
     try:
-        event = _load_json(args.event)
-        if not isinstance(event, dict):
-            raise ValueError("the event must be a JSON object")
+        event = request_of(_load_json(args.event), args.event)
         if args.type_configuration:
-            event["hookModel"] = properties_of(_load_json(args.type_configuration))
+            event["hookModel"] = _type_configuration(args.type_configuration)
+        check_request(event, args.event)
     except (OSError, ValueError) as error:
-        print(f"hook-handler: {error}", file=sys.stderr)
+        print(f"hook-handler invoke: {_one_line(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     response = run_event(event)
     print(json.dumps(response, indent=2))
     return EXIT_OK if response.get("hookStatus", response.get("status")) == "SUCCESS" else EXIT_FINDINGS
 
 
+def request_of(document: Any, path: str) -> dict:
+    """The request in ``document``: the document itself, or the ``event`` of a shipped example
+    (``{"title", "expect", "event"}``, as ``hook-handler demo`` reads them)."""
+    if isinstance(document, dict) and "event" in document and "expect" in document:
+        document = document["event"]
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: a hook invocation request must be a JSON object, got {type(document).__name__}")
+    return document
+
+
+def _type_configuration(path: str) -> dict:
+    from .settings import ConfigurationError, configuration_properties
+
+    try:
+        return configuration_properties(_load_json(path))
+    except ConfigurationError as error:
+        raise ValueError(f"--type-configuration {path} does not validate against schema.json: {error}") from None
+
+
+def check_request(event: dict, path: str) -> None:
+    """Raise ``ValueError`` (one line) unless the library can read ``event`` as the request it
+    claims to be; a misspelt invocation point names the nearest one."""
+    import difflib
+
+    from cloudformation_cli_python_lib import HookInvocationPoint
+
+    test_shape = "request" in event and "credentials" in event
+    point = event.get("actionInvocationPoint")
+    points = [p.name for p in HookInvocationPoint]
+    if point not in points:
+        close = difflib.get_close_matches(str(point), points, n=1, cutoff=0.6) if isinstance(point, str) else []
+        hint = f" (did you mean {close[0]}?)" if close else f" (expected one of {', '.join(points)})"
+        shown = json.dumps(point)[:60] if point is not None else "missing"
+        raise ValueError(f"{path}: actionInvocationPoint {shown} is not an invocation point{hint}")
+    from .handlers import hook
+
+    _quiet_library_logging()
+    try:
+        if test_shape:
+            hook._parse_test_request(event)
+        else:
+            hook._cast_hook_request(hook._parse_request(event)[3])
+    except Exception as error:  # noqa: BLE001 - whatever the library cannot read is one line, exit 2
+        cause = error.__cause__ or error
+        raise ValueError(f"{path}: not a {'cfn test event' if test_shape else 'hook invocation request'}: "
+                         f"{_reason(cause)}") from None
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, KeyError):
+        return f"missing key {error.args[0]!r}" if error.args else "a key is missing"
+    missing = re.search(r"object has no attribute '([^']+)'", str(error))
+    if isinstance(error, AttributeError) and missing:
+        return f"missing key {missing.group(1)!r}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _quiet_library_logging() -> None:
+    """The library logs (with a traceback) what it also answers; the CLI prints the answer."""
+    import logging
+
+    for name in ("cloudformation_cli_python_lib", __package__):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
+def _one_line(text: str, limit: int = 1000) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def run_event(event: dict) -> dict:
     """The entrypoint CloudFormation would call: ``hook`` for a HookInvocationRequest,
-    ``test_entrypoint`` for the ``cfn test`` shape (it has ``request`` and ``credentials``)."""
+    ``test_entrypoint`` for the ``cfn test`` shape (it has ``request`` and ``credentials``).
+    What the library prints on the way (it prints, not logs, before its logging is set up) is
+    not the answer: it is dropped, so stdout carries only the response."""
+    import contextlib
+    import io
+
     from .handlers import hook, test_entrypoint
 
+    _quiet_library_logging()
     entry = test_entrypoint if "request" in event and "credentials" in event else hook
-    return dict(entry(event, None))
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return dict(entry(event, None))
 
 
 def properties_of(document: Any) -> Any:
@@ -93,11 +177,19 @@ def properties_of(document: Any) -> Any:
 
 def _load_json(path: str) -> Any:
     try:
-        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
     except OSError as error:
         raise OSError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not UTF-8 text (byte {error.object[error.start]:#04x} at offset {error.start})") from None
     try:
         return json.loads(text)
+    except RecursionError:
+        raise ValueError(f"{path} is nested too deeply") from None
     except ValueError as error:
         raise ValueError(f"{path} is not JSON: {error}") from None
 

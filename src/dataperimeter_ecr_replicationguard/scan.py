@@ -17,8 +17,14 @@ Files are independent: with many of them they are scanned in worker processes (`
 ``parallel.py``), each by ``scan_file.scan_file``, and merged here in file order, so the report
 does not depend on how many processes read it.
 
-Exit status: 0 nothing fails, 1 findings fail, 2 usage error, unreadable input or a worker that
-died (one line on stderr).
+Files that are plainly not templates (``package.json``, a Kubernetes manifest, a file with no
+``Resources``) are skipped and counted, whether found in a directory or named on the command line
+(pre-commit names every file its pattern matches). A file that looks like a template but cannot
+be read is a result of its own (``ECR-TEMPLATE-UNREADABLE``) in every format; the other files are
+still scanned and reported.
+
+Exit status: 0 nothing fails, 1 findings fail, 2 a file cannot be read, nothing to scan was
+found, a usage error, or a worker that died (one line on stderr).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import logging
 import os
 import re
 import sys
@@ -35,10 +42,11 @@ from .exemptions import expired_exemptions, today_utc
 from .output import FORMATS, ScanReport
 from .parallel import WorkerFailed, ordered_map, usable_cpus
 from .scan_file import TEMPLATE_SUFFIXES, ScanOptions, scan_file
-from .settings import SETTING_NAMES, ConfigurationError, Settings, parse_settings
+from .settings import SETTING_NAMES, ConfigurationError, Settings, configuration_properties, parse_settings
 from .template.decode import UnreadableTemplate, load_decoder
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_UNREADABLE = 2
 PROGRESS_THRESHOLD = 20
 PARALLEL_THRESHOLD = 200  # files; below it, starting workers costs about what they save
 MAX_AUTO_JOBS = 8
@@ -73,22 +81,93 @@ def add_parser(commands: Any) -> None:
     scan.add_argument("--jobs", type=int, metavar="N",
                       help="processes that scan files (default: one per CPU for 200 files or more; 1 with "
                            "AccountSource Organizations)")
-    scan.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
+    scan.add_argument("--format", choices=sorted(FORMATS), default="text",
+                      help="output format on stdout (default: text)")
+    scan.add_argument("--output-file", action="append", default=[], metavar="[FORMAT=]FILE",
+                      help="write the --format output to FILE instead of stdout; FORMAT=FILE writes that format to "
+                           "FILE as well (repeatable, e.g. --output-file sarif=results.sarif)")
+    verbosity = scan.add_mutually_exclusive_group()
+    verbosity.add_argument("--quiet", "-q", action="store_true",
+                           help="text: only failing findings and the summary line")
+    verbosity.add_argument("--verbose", "-v", action="store_true",
+                           help="text: also every skipped file with its reason and every resource checked")
+    scan.add_argument("--list-rules", action="store_true", help="list the rules (id, severity, category, title) and exit")
+    from . import __version__
+
+    scan.add_argument("--version", action="version", version=f"hook-handler {__version__}")
     scan.add_argument("--today", help=argparse.SUPPRESS)  # YYYY-MM-DD, for reproducible exemption expiry
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.list_rules:
+        sys.stdout.write(list_rules(args.format))
+        return EXIT_OK
     try:
+        outputs = _outputs(args.format, args.output_file)
         report = scan(args)
+        for fmt, target in outputs:
+            _write(report, fmt, target, args)
     except UsageError as error:
         print(f"hook-handler scan: {error}", file=sys.stderr)
         return EXIT_USAGE
-    render = FORMATS[args.format]
-    if args.format == "text":
-        sys.stdout.write(render(report, colour=_colour(sys.stdout)))
-    else:
-        sys.stdout.write(render(report))
+    if report.unreadable:
+        first = report.unreadable[0]
+        where = first.file + (f":{first.line}" if first.line else "") + (f":{first.column}" if first.line and first.column else "")
+        more = f" (and {len(report.unreadable) - 1} more)" if len(report.unreadable) > 1 else ""
+        print(f"hook-handler scan: {len(report.unreadable)} file(s) cannot be read (ECR-TEMPLATE-UNREADABLE): "
+              f"{where}: {first.reason}{more}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    if not report.files and not report.explicit_files:
+        print(f"hook-handler scan: no CloudFormation template found in {' '.join(args.paths)}"
+              + (f" ({len(report.skipped)} file(s) skipped: not templates)" if report.skipped else ""), file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_FINDINGS if report.failing else EXIT_OK
+
+
+def _outputs(fmt: str, files: Sequence[str]) -> list[tuple[str, str | None]]:
+    """(format, file or None for stdout) for every output of the run."""
+    outputs: list[tuple[str, str | None]] = []
+    primary: str | None = None
+    for entry in files:
+        name, sep, target = entry.partition("=")
+        if sep and name in FORMATS:
+            if not target:
+                raise UsageError(f"--output-file {entry!r}: expected FORMAT=FILE")
+            outputs.append((name, target))
+        elif primary is None:
+            primary = entry
+        else:
+            raise UsageError(f"--output-file {entry!r}: the --format output already goes to {primary!r}; "
+                             "name the format of each further file (e.g. sarif=results.sarif)")
+    return [(fmt, primary)] + outputs
+
+
+def _write(report: ScanReport, fmt: str, target: str | None, args: argparse.Namespace) -> None:
+    render = FORMATS[fmt]
+    if fmt == "text":
+        stream = sys.stdout if target is None else None
+        text = render(report, colour=stream is not None and _colour(stream), quiet=args.quiet, verbose=args.verbose)
+    else:
+        text = render(report)
+    if target is None or target == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise UsageError(f"cannot write --output-file {target}: {error.strerror}") from None
+
+
+def list_rules(fmt: str) -> str:
+    from .core.rules import RULES
+
+    if fmt == "json":
+        return json.dumps([{"id": r.id, "severity": r.severity.value, "category": r.category, "title": r.title,
+                            "description": r.description, "help": r.help_uri} for r in RULES], indent=2) + "\n"
+    width = max(len(r.id) for r in RULES)
+    lines = [f"{r.id:<{width}}  {r.severity.value:<13}  {r.category:<10}  {r.title}" for r in RULES]
+    return "\n".join(lines) + f"\n{len(RULES)} rules; details: docs/rules.md\n"
 
 
 def scan(args: argparse.Namespace) -> ScanReport:
@@ -100,6 +179,10 @@ def scan(args: argparse.Namespace) -> ScanReport:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: expected 1 or more")
     files = list(_template_files(args.paths))
+    if not files:
+        raise UsageError(f"no CloudFormation template found in {' '.join(args.paths)} "
+                         f"(searched for {', '.join('*' + s for s in TEMPLATE_SUFFIXES)})")
+    _quiet_cfnlint_logging()
     try:
         load_decoder()  # before any worker starts: they share it, and a missing cfn-lint is one message
     except UnreadableTemplate as error:
@@ -113,8 +196,11 @@ def scan(args: argparse.Namespace) -> ScanReport:
         stack_name=args.stack_name,
         allow_unresolved=args.allow_unresolved,
         session=_session(settings, args.region),
+        stack_names=cdk_stack_names(path for path, _ in files),
     )
     report = ScanReport(expired_exemptions=expired_exemptions(settings.exemptions, today))
+    explicit = {path for path, named in files if named}
+    report.explicit_files = len(explicit)
     show_progress = len(files) >= PROGRESS_THRESHOLD and _is_terminal(sys.stderr)
     outcomes = ordered_map(scan_file, options, files, job_count(args.jobs, settings, len(files)))
     try:
@@ -126,7 +212,10 @@ def scan(args: argparse.Namespace) -> ScanReport:
             if outcome.skipped is not None:
                 report.skipped.append((outcome.path, outcome.skipped))
                 continue
-            report.files.append(outcome.entry)
+            if outcome.unreadable is not None:
+                report.unreadable.append(outcome.unreadable)
+            else:
+                report.files.append(outcome.entry)
             report.records.extend(outcome.records)
     except WorkerFailed as error:
         raise UsageError(f"{error}; --jobs 1 scans in this process") from None
@@ -151,19 +240,17 @@ def job_count(requested: int | None, settings: Settings, files: int) -> int:
 def settings_of(args: argparse.Namespace) -> Settings:
     raw: dict[str, Any] = {}
     if args.config:
-        from .cli import properties_of
-
         try:
             with open(args.config, encoding="utf-8") as handle:
                 document = json.load(handle)
         except OSError as error:
             raise UsageError(f"cannot read --config {args.config}: {error.strerror}") from None
-        except ValueError as error:
+        except ValueError as error:  # also UnicodeDecodeError
             raise UsageError(f"--config {args.config} is not JSON: {error}") from None
-        properties = properties_of(document)
-        if not isinstance(properties, dict):
-            raise UsageError(f"--config {args.config}: the configuration must be a JSON object")
-        raw.update(properties)
+        try:
+            raw.update(configuration_properties(document))
+        except ConfigurationError as error:
+            raise UsageError(f"--config {args.config} does not validate against schema.json: {error}") from None
     for name in SETTING_NAMES:
         if getattr(args, name, None) is not None:
             raw[name] = getattr(args, name)
@@ -182,6 +269,46 @@ def _session(settings: Settings, region: str | None) -> Any:
     import boto3
 
     return boto3.session.Session(region_name=region or "us-east-1")
+
+
+def cdk_stack_names(paths) -> dict[str, str]:
+    """file -> stack name for templates a CDK cloud assembly (``cdk.out/manifest.json``) names:
+    exemptions by stack name then match what CloudFormation will call the stack."""
+    names: dict[str, str] = {}
+    directories: set[str] = set()
+    for path in paths:
+        directory = os.path.dirname(os.path.normpath(path))
+        if directory in directories:
+            continue
+        directories.add(directory)
+        manifest = os.path.join(directory, "manifest.json")
+        if not os.path.isfile(manifest):
+            continue
+        try:
+            with open(manifest, encoding="utf-8") as handle:
+                artifacts = json.load(handle).get("artifacts", {})
+        except (OSError, ValueError, AttributeError):
+            continue
+        if not isinstance(artifacts, dict):
+            continue
+        for artifact_id, artifact in artifacts.items():
+            if not isinstance(artifact, dict) or artifact.get("type") != "aws:cloudformation:stack":
+                continue
+            properties = artifact.get("properties") if isinstance(artifact.get("properties"), dict) else {}
+            template = properties.get("templateFile")
+            if isinstance(template, str):
+                stack = properties.get("stackName") if isinstance(properties.get("stackName"), str) else artifact_id
+                names[os.path.normpath(os.path.join(directory, template))] = stack
+    return names
+
+
+def _quiet_cfnlint_logging() -> None:
+    """cfn-lint logs what it also returns as a problem ("Cannot read file contents: ..."); the
+    scan reports that problem itself, once, in the chosen format."""
+    logger = logging.getLogger("cfnlint")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+    logger.propagate = False
 
 
 def _template_files(paths: Sequence[str]):

@@ -8,19 +8,41 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .core.findings import Finding
-from .exemptions import judge
+from .core.findings import Category, Finding, Severity
+from .core.values import shown
+from .exemptions import Judged, judge
 from .invocation import invocation_of
-from .output import FileEntry, Record, ResourceEntry, is_failing
+from .output import FileEntry, Record, ResourceEntry, Unreadable, is_failing
 from .settings import Settings
 from .template import Context, NotATemplate, evaluate_template, placeholder_account
 from .template.decode import UnreadableTemplate, decode_file
+from .template.marks import locate
+from .template.resources import resource_map, resources_of
+from .template.transforms import expand
 from .trust_sources import resolve_trust
 
 DEPLOYING_ACCOUNT_LABEL = "<deploying account>"
+UNREADABLE_RULE = "ECR-TEMPLATE-UNREADABLE"
+UNRESOLVED_TRANSFORM_RULE = "ECR-TEMPLATE-UNRESOLVED-TRANSFORM"
+
+# Files that are never CloudFormation templates, though their names end like one: pre-commit
+# hands the scan every file its ``files:`` pattern matches.
+KNOWN_NON_TEMPLATES = frozenset({
+    "package.json", "package-lock.json", "npm-shrinkwrap.json", "composer.json", "tsconfig.json", "jsconfig.json",
+    ".pre-commit-config.yaml", ".pre-commit-hooks.yaml", "cdk.json", "cdk.context.json", "tree.json",
+    "manifest.json", "renovate.json", ".eslintrc.json", ".prettierrc.json", "docker-compose.yml",
+    "docker-compose.yaml", "compose.yaml", "compose.yml", "mkdocs.yml", "mkdocs.yaml", ".travis.yml",
+    ".gitlab-ci.yml", "codecov.yml", ".readthedocs.yaml", ".readthedocs.yml", "pnpm-lock.yaml", "action.yml",
+    "action.yaml", "dependabot.yml", "buildspec.yml", "serverless.yml", "samconfig.yaml", "Chart.yaml", "values.yaml",
+})
+_TEMPLATE_KEY = re.compile(rb"""(?:^|[\s{,])["']?(?:Resources|AWSTemplateFormatVersion)["']?\s*:|AWS::ECR::""", re.M)
+_DOCUMENT_START = re.compile(rb"^---(?:[ \t]|$)", re.M)
+SNIFF_BYTES = 1 << 20  # the first MiB decides whether a file is a template at all
 
 
 @dataclass(frozen=True)
@@ -35,27 +57,75 @@ class ScanOptions:
     stack_name: str | None = None
     allow_unresolved: bool = False
     session: Any = field(default=None, compare=False)  # boto3, only for AccountSource Organizations
+    stack_names: Mapping[str, str] = field(default_factory=dict)  # file -> stack name (CDK cdk.out manifests)
 
 
 @dataclass(frozen=True)
 class FileOutcome:
-    """What one file gave: its entry and judged findings, or why it was skipped (a file found in
-    a directory that is not a template), or the one-line error that stops the scan (exit 2)."""
+    """What one file gave: its entry and judged findings; or why it was skipped (not a
+    template); or why it cannot be read (a result of its own, exit 2); or the one-line error
+    that stops the scan (exit 2)."""
 
     path: str
     entry: FileEntry | None = None
     records: tuple[Record, ...] = ()
     skipped: str | None = None
+    unreadable: Unreadable | None = None
     error: str | None = None
+
+
+def not_a_template(path: str) -> str | None:
+    """Why ``path`` is plainly not a CloudFormation template, or ``None`` when it may be one:
+    a known non-template name, no ``Resources``/``AWSTemplateFormatVersion`` key (and no ECR
+    resource type: a resource-map fragment is read as a template), or several YAML documents
+    (a Kubernetes manifest)."""
+    name = os.path.basename(path)
+    if name in KNOWN_NON_TEMPLATES or name.endswith((".assets.json", ".schema.json")):
+        return f"not a CloudFormation template ({name} is a known non-template file)"
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError:
+        return None  # the decoder says why it cannot read it
+    if not _TEMPLATE_KEY.search(head):
+        return "not a CloudFormation template (no Resources or AWSTemplateFormatVersion)"
+    if not head.lstrip().startswith((b"{", b"[")) and _documents(head) > 1:
+        return "not a CloudFormation template (several YAML documents in one file)"
+    return None
+
+
+def _documents(text: bytes) -> int:
+    """How many YAML documents hold content (``---`` separators with something between)."""
+    count, content = 0, False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if _DOCUMENT_START.match(line):
+            count += content
+            content = bool(stripped[3:].strip()) and not stripped[3:].strip().startswith(b"#")
+            continue
+        if stripped and not stripped.startswith(b"#") and stripped != b"...":
+            content = True
+    return count + content
 
 
 def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
     """``item`` is (path, named explicitly on the command line)."""
-    path, explicit = item
+    path, _explicit = item
+    skip = not_a_template(path)
+    if skip is not None:
+        return FileOutcome(path, skipped=skip)
     try:
         template = decode_file(path)
     except UnreadableTemplate as error:
-        return FileOutcome(path, error=str(error))
+        encoding = _not_utf8(path)
+        if encoding is not None:
+            return unreadable_outcome(path, *encoding)
+        return unreadable_outcome(path, _without_prefix(str(error), path), getattr(error, "line", None),
+                                  getattr(error, "column", None))
+    try:
+        resource_map(template)
+    except NotATemplate as error:
+        return FileOutcome(path, skipped=str(error))
     settings = options.settings
     account = options.account or placeholder_account(template)
     invocation = invocation_of(account, "", options.region or "us-east-1")
@@ -63,7 +133,7 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
         trust = resolve_trust(settings, invocation, options.session, [template, options.parameters])
     except Exception as error:  # noqa: BLE001 - one line, exit 2
         return FileOutcome(path, error=f"cannot build the trusted set: {error}")
-    stack_name = options.stack_name or stem(path)
+    stack_name = options.stack_name or options.stack_names.get(os.path.normpath(path)) or stem(path)
     context = Context(
         account_id=account,
         region=options.region,
@@ -72,23 +142,171 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
         parameters=options.parameters,
         use_parameter_defaults=True,
     )
+    expansion = expand(template, context)
+    template = expansion.template
     try:
         results = evaluate_template(template, trust, context)
     except NotATemplate as error:
-        if explicit:
-            return FileOutcome(path, error=f"{path}: {error}")
         return FileOutcome(path, skipped=str(error))
     except RecursionError:
-        return FileOutcome(path, error=f"{path}: the template is nested too deeply to evaluate")
+        return unreadable_outcome(path, f"{path}: the template is nested too deeply to evaluate")
+    raw = {r.logical_id: r for r in resources_of(template)}
     entry = FileEntry(path)
     records = []
+    for reason in expansion.unresolved:
+        line, column = _transform_position(template)
+        finding = _file_finding(UNRESOLVED_TRANSFORM_RULE, Category.UNRESOLVED, reason, TRANSFORM_REMEDIATION)
+        judged = Judged(finding)
+        records.append(Record(path, line, judged, is_failing(judged, options.allow_unresolved), column=column))
     for result in results:
-        entry.resources.append(ResourceEntry(result.logical_id, result.resource_type, result.line))
+        resource = raw.get(result.logical_id)
+        basis = _basis(template, resource, options, expansion.parameters)
+        entry.resources.append(ResourceEntry(result.logical_id, result.resource_type, result.line, basis))
+        id_position = locate(resource_map(template), "/" + _escape(result.logical_id))
+        column = id_position[1] if id_position and id_position[0] == result.line else None
         findings = list(result.findings) if options.account else [_shown(f, account) for f in result.findings]
         for judged in judge(findings, settings.exemptions, stack_name=stack_name, account_id=options.account or "",
                             today=options.today):
-            records.append(Record(path, result.line, judged, is_failing(judged, options.allow_unresolved)))
+            position = locate(resource.properties, judged.finding.path) if resource is not None else None
+            records.append(Record(path, result.line, judged, is_failing(judged, options.allow_unresolved),
+                                  column=column, position=position, basis=basis))
     return FileOutcome(path, entry=entry, records=tuple(records))
+
+
+UNREADABLE_REMEDIATION = ("Make the file valid YAML or JSON (cfn-lint reports the same error), or move it out of "
+                          "the scanned paths if it is not a CloudFormation template")
+TRANSFORM_REMEDIATION = ("Scan the processed template (aws cloudformation get-template --template-stage Processed), "
+                         "or give the values with --parameter")
+
+
+def unreadable_outcome(path: str, reason: str, line: int | None = None, column: int | None = None) -> FileOutcome:
+    """A file that looks like a template but cannot be read: reported as a finding of its own
+    (``ECR-TEMPLATE-UNREADABLE``, never exempted), the scan goes on, and it exits 2."""
+    reason = _one_line(reason)
+    finding = _file_finding(UNREADABLE_RULE, Category.INVALID, reason, UNREADABLE_REMEDIATION)
+    record = Record(path, line, Judged(finding), True, column=column)
+    return FileOutcome(path, records=(record,), unreadable=Unreadable(path, reason, line, column))
+
+
+def _not_utf8(path: str) -> tuple[str, int, int] | None:
+    """Where a file stops being UTF-8 (CloudFormation reads templates as UTF-8), or ``None``."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = data[: error.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        return (f"the file is not UTF-8 text (byte 0x{data[error.start]:02x} at line {line}, column {column}); "
+                "CloudFormation reads templates as UTF-8", line, column)
+    except OSError:
+        return None
+    return None
+
+
+def _without_prefix(message: str, path: str) -> str:
+    """The decoder's reason without the ``path:line:`` it starts with (the record has both)."""
+    if message.startswith(path + ":"):
+        message = re.sub(r"^[0-9]+:\s*", "", message[len(path) + 1:].lstrip())
+    return message.strip() or "the file cannot be parsed"
+
+
+def _file_finding(rule_id: str, category: Category, message: str, remediation: str) -> Finding:
+    return Finding(rule_id=rule_id, severity=Severity.HIGH, category=category, path="", subject="",
+                   message=message, remediation=remediation)
+
+
+def _transform_position(template: Any) -> tuple[int | None, int | None]:
+    position = locate(template, "/Transform") if isinstance(template, Mapping) else None
+    return position if position is not None else (None, None)
+
+
+def _basis(template: Any, resource: Any, options: ScanOptions, collection_parameters: tuple[str, ...]) -> tuple[str, ...]:
+    """What the resource's verdict rests on beyond the template: every parameter its properties
+    (or its condition, or a Fn::ForEach collection) read, with the value used and where it came
+    from, and the pseudo parameters the scan assumed."""
+    if resource is None:
+        return ()
+    declared = template.get("Parameters") if isinstance(template, Mapping) else None
+    declared = declared if isinstance(declared, Mapping) else {}
+    conditions = template.get("Conditions") if isinstance(template, Mapping) else None
+    conditions = conditions if isinstance(conditions, Mapping) else {}
+    names: dict[str, None] = {}
+    _names(resource.properties, names)
+    pending = [resource.condition] if resource.condition else []
+    pending += [n[len("condition "):] for n in list(names) if n.startswith("condition ")]
+    seen: set[str] = set()
+    while pending:
+        condition = pending.pop()
+        if condition in seen or condition not in conditions:
+            continue
+        seen.add(condition)
+        found: dict[str, None] = {}
+        _names(conditions[condition], found)
+        names.update(found)
+        pending += [n[len("condition "):] for n in found if n.startswith("condition ")]
+    for name in collection_parameters:
+        names[name] = None
+    basis = []
+    for name in names:
+        if name in declared:
+            declaration = declared[name] if isinstance(declared[name], Mapping) else {}
+            if str(declaration.get("Type", "")).startswith("AWS::SSM::Parameter::"):
+                continue  # unresolved, and reported as such
+            if name in options.parameters:
+                basis.append(f"parameter {name} = {shown(str(options.parameters[name]))} (--parameter)")
+            elif "Default" in declaration:
+                basis.append(f"parameter {name} = {shown(str(declaration['Default']))} (its Default; "
+                             "another value at deploy time may change the verdict)")
+        elif name == "AWS::AccountId" and not options.account:
+            basis.append("AWS::AccountId = the deploying account (assumed: no --account)")
+        elif name == "AWS::AccountId":
+            basis.append(f"AWS::AccountId = {options.account} (--account)")
+        elif name == "AWS::Region" and options.region:
+            basis.append(f"AWS::Region = {options.region} (--region)")
+        elif name in ("AWS::Partition", "AWS::URLSuffix") and not options.region:
+            basis.append(f"{name}: partition aws assumed (no --region)")
+    return tuple(basis)
+
+
+_SUB_NAME = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+def _names(value: Any, found: dict[str, None]) -> None:
+    """Parameter and pseudo-parameter names a value reads (``Ref``, ``Fn::Sub`` variables),
+    and ``condition NAME`` for the conditions it reads (``Fn::If``, ``Condition``)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key == "Ref" and isinstance(item, str):
+                found[item] = None
+            elif key == "Fn::Sub":
+                text = item[0] if isinstance(item, list) and item else item
+                if isinstance(text, str):
+                    local = item[1] if isinstance(item, list) and len(item) > 1 and isinstance(item[1], Mapping) else {}
+                    for name in _SUB_NAME.findall(text):
+                        if name not in local and "." not in name:
+                            found[name.strip()] = None
+                _names(item, found)
+            elif key == "Fn::If" and isinstance(item, list) and item and isinstance(item[0], str):
+                found[f"condition {item[0]}"] = None
+                _names(item[1:], found)
+            elif key == "Condition" and isinstance(item, str):
+                found[f"condition {item}"] = None
+            else:
+                _names(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _names(item, found)
+
+
+def _escape(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def _one_line(text: str, limit: int = 500) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")

@@ -192,3 +192,109 @@ _READERS["CacheTtlSeconds"] = ("cache_ttl_seconds", _ttl)
 _READERS["OrganizationsLookup"] = ("organizations_lookup", _one_of(ORGANIZATIONS_LOOKUPS))
 
 SETTING_NAMES = tuple(_READERS)
+
+
+# -- configuration documents (the CLI's --config and invoke --type-configuration) ----------
+# The hook itself is handed the Properties CloudFormation already validated against schema.json;
+# a file given to the CLI is validated here the same way, so a misspelt setting is an error
+# instead of a default. jsonschema (a dependency of the ``cli`` extra) is imported only here.
+
+WRAPPER = "CloudFormationConfiguration"
+_HOOK_CONFIGURATION_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "HookInvocationStatus": {"enum": ["ENABLED", "DISABLED"]},
+        "FailureMode": {"enum": ["FAIL", "WARN"]},
+        "TargetOperations": {"type": "array", "items": {"enum": ["STACK", "RESOURCE", "CHANGE_SET", "CLOUD_CONTROL"]}},
+        "TargetFilters": {"type": "object"},
+        "StackFilters": {"type": "object"},
+        "Properties": {"type": "object"},
+    },
+}
+
+
+def type_configuration_schema() -> dict:
+    """``typeConfiguration`` of the hook's schema.json, shipped in the package (the same file)."""
+    from importlib import resources
+
+    document = json.loads(resources.files(__package__).joinpath("schema.json").read_text(encoding="utf-8"))
+    schema = dict(document["typeConfiguration"])
+    schema.setdefault("additionalProperties", False)  # CloudFormation's own reading of a type configuration
+    if "definitions" in document:
+        schema.setdefault("definitions", document["definitions"])
+    return schema
+
+
+def configuration_properties(document: Any) -> dict:
+    """The ``Properties`` of a configuration document: the set-type-configuration document
+    (``{"CloudFormationConfiguration": {"HookConfiguration": {..., "Properties": {...}}}}``) or
+    its bare ``Properties``, validated against schema.json. Raises :class:`ConfigurationError`
+    listing every problem; an unknown key names the nearest setting."""
+    if not isinstance(document, Mapping):
+        raise ConfigurationError([f"the configuration must be a JSON object, got {type(document).__name__}"])
+    if WRAPPER in document:
+        extra = sorted(str(k) for k in document if k != WRAPPER)
+        problems = [f"unknown key {k!r} next to {WRAPPER}" for k in extra]
+        outer = document[WRAPPER]
+        if not isinstance(outer, Mapping) or set(outer) != {"HookConfiguration"}:
+            keys = sorted(str(k) for k in outer) if isinstance(outer, Mapping) else []
+            problems.append(f"{WRAPPER} must hold exactly one key, HookConfiguration"
+                            + (f" (found {', '.join(repr(k) for k in keys)}" + _nearest_of(keys, ["HookConfiguration"]) + ")"
+                               if keys else ""))
+            raise ConfigurationError(problems)
+        hook = outer["HookConfiguration"]
+        problems += [f"{WRAPPER}.HookConfiguration{_where(e.absolute_path)}: {_message(e, list(_HOOK_CONFIGURATION_SCHEMA['properties']))}"
+                     for e in _errors(hook, _HOOK_CONFIGURATION_SCHEMA)]
+        if problems:
+            raise ConfigurationError(problems)
+        properties = hook.get("Properties", {})
+        prefix = f"{WRAPPER}.HookConfiguration.Properties"
+    else:
+        properties, prefix = document, ""
+    schema = type_configuration_schema()
+    names = list(schema.get("properties", {}))
+    problems = [f"{prefix}{_where(e.absolute_path)}: {_message(e, names + ([WRAPPER] if not prefix else []))}".lstrip(": ")
+                for e in _errors(properties, schema)]
+    if problems:
+        raise ConfigurationError(problems)
+    return dict(properties)
+
+
+def _errors(instance: Any, schema: dict) -> list:
+    import jsonschema
+
+    validator = jsonschema.Draft7Validator(schema)
+    return sorted(validator.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+
+
+def _where(path) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+
+
+def _message(error: Any, names: list[str]) -> str:
+    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+        allowed = set(error.schema.get("properties", {}))
+        unknown = sorted(str(k) for k in error.instance if k not in allowed)
+        return "; ".join(f"unknown setting {shown_key(k)}{_nearest_of([k], names)}" for k in unknown)
+    if error.validator == "type" and isinstance(error.instance, list):
+        return "expected a string (a comma-separated list, as CloudFormation requires), got a JSON array"
+    text = error.message
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def shown_key(key: str) -> str:
+    return repr(key if len(key) <= 60 else key[:57] + "...")
+
+
+def _nearest_of(keys: list[str], names: list[str]) -> str:
+    import difflib
+
+    for key in keys:
+        folded = {n.lower(): n for n in names}
+        if key.lower() in folded:
+            return f" (did you mean {folded[key.lower()]}?)"
+        close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+        if close:
+            return f" (did you mean {close[0]}?)"
+    return ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from . import json_format, junit, sarif, text
-from .report import FileEntry, Record, ResourceEntry, ScanReport, is_failing
+from .report import FileEntry, Record, ResourceEntry, ScanReport, Unreadable, is_failing
 
 FORMATS: dict[str, Callable[..., str]] = {
     "text": text.render,
@@ -14,4 +14,4 @@ FORMATS: dict[str, Callable[..., str]] = {
     "junit": junit.render,
 }
 
-__all__ = ["FORMATS", "FileEntry", "Record", "ResourceEntry", "ScanReport", "is_failing"]
+__all__ = ["FORMATS", "FileEntry", "Record", "ResourceEntry", "ScanReport", "Unreadable", "is_failing"]

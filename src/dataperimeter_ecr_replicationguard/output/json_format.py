@@ -21,13 +21,15 @@ def render(report: ScanReport) -> str:
             {
                 "file": f.file,
                 "resources": [
-                    {"logicalId": r.logical_id, "resourceType": r.resource_type, "line": r.line} for r in f.resources
+                    {"logicalId": r.logical_id, "resourceType": r.resource_type, "line": r.line, "basis": list(r.basis)}
+                    for r in f.resources
                 ],
             }
             for f in report.files
         ],
         "expiredExemptions": [e.as_dict() for e in report.expired_exemptions],
         "skipped": [{"file": file, "reason": reason} for file, reason in report.skipped],
+        "unreadable": [{"file": u.file, "reason": u.reason, "line": u.line, "column": u.column} for u in report.unreadable],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -37,6 +39,8 @@ def finding_dict(record: Record) -> dict:
     return {
         "file": record.file,
         "line": record.line,
+        "column": record.column,
+        "property": {"line": record.position[0], "column": record.position[1]} if record.position else None,
         "logicalId": f.logical_id,
         "resourceType": f.resource_type,
         "ruleId": f.rule_id,
@@ -50,4 +54,5 @@ def finding_dict(record: Record) -> dict:
         "exempted": record.judged.exempted,
         "exemption": record.judged.exemption.as_dict() if record.judged.exemption else None,
         "expiredExemption": record.judged.expired.as_dict() if record.judged.expired else None,
+        "basis": list(record.basis),
     }

@@ -1,13 +1,20 @@
-"""``--format junit``: one test suite per file, one test case per ECR resource. A resource
-with failing findings has one ``<failure>`` listing them; exempted and allowed findings are
-listed in ``<system-out>``."""
+"""``--format junit``: one test suite per file that has ECR resources or a file-level result
+(an unreadable file, a transform the scan cannot expand), one test case per ECR resource. A
+resource with failing findings has one ``<failure>`` that lists every one of them (the most
+severe first, so a HIGH is never hidden behind a MEDIUM); exempted and allowed findings are
+listed in ``<system-out>``. An unreadable file is a test case with an ``<error>``. Files without
+ECR resources add no empty suite."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
+from ..core.findings import Severity
 from .report import Record, ScanReport
+
+_RANK = {s: n for n, s in enumerate((Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW,
+                                     Severity.INFORMATIONAL))}
 
 
 def render(report: ScanReport) -> str:
@@ -15,40 +22,51 @@ def render(report: ScanReport) -> str:
     for record in report.sorted_records():
         by_resource[(record.file, record.finding.logical_id)].append(record)
     root = ET.Element("testsuites", name="hook-handler scan")
-    total = failures = 0
-    for file in report.files:
-        suite = ET.SubElement(root, "testsuite", name=file.file)
-        suite_failures = 0
-        for resource in file.resources:
-            case = ET.SubElement(
-                suite, "testcase", classname=file.file, name=f"{resource.logical_id} ({resource.resource_type})"
-            )
-            records = by_resource.get((file.file, resource.logical_id), [])
-            failing = [r for r in records if r.failing]
+    total = failures = errors = 0
+    entries = [(f.file, f.resources) for f in report.files] + [(u.file, []) for u in report.unreadable]
+    for file, resources in sorted(entries, key=lambda e: e[0]):
+        file_level = by_resource.get((file, ""), [])
+        if not resources and not file_level:
+            continue
+        suite = ET.SubElement(root, "testsuite", name=file)
+        suite_failures = suite_errors = 0
+        cases = [(f"{file} (file)", file_level)] if file_level else []
+        cases += [(f"{r.logical_id} ({r.resource_type})", by_resource.get((file, r.logical_id), [])) for r in resources]
+        for name, records in cases:
+            case = ET.SubElement(suite, "testcase", classname=file, name=name)
+            failing = sorted((r for r in records if r.failing), key=lambda r: _RANK.get(r.finding.severity, 9))
             if failing:
-                suite_failures += 1
-                failure = ET.SubElement(
-                    case, "failure", type=failing[0].finding.rule_id, message=_line(failing[0])[:1024]
-                )
-                failure.text = "\n".join(_line(r) for r in failing)
+                unreadable = failing[0].finding.rule_id == "ECR-TEMPLATE-UNREADABLE"
+                suite_errors += unreadable
+                suite_failures += not unreadable
+                element = ET.SubElement(case, "error" if unreadable else "failure", type=failing[0].finding.rule_id,
+                                        message=_summary(failing)[:1024])
+                element.text = "\n".join(_line(r) for r in failing)
             others = [r for r in records if not r.failing]
             if others:
                 ET.SubElement(case, "system-out").text = "\n".join(_line(r) for r in others)
-        suite.set("tests", str(len(file.resources)))
+        suite.set("tests", str(len(cases)))
         suite.set("failures", str(suite_failures))
-        suite.set("errors", "0")
-        total += len(file.resources)
+        suite.set("errors", str(suite_errors))
+        total += len(cases)
         failures += suite_failures
+        errors += suite_errors
     root.set("tests", str(total))
     root.set("failures", str(failures))
-    root.set("errors", "0")
+    root.set("errors", str(errors))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def _summary(failing: list[Record]) -> str:
+    first = _line(failing[0])
+    return first if len(failing) == 1 else f"{len(failing)} failing findings; first: {first}"
+
+
 def _line(record: Record) -> str:
+    from .text import location
+
     f = record.finding
-    where = f"{record.file}:{record.line}" if record.line else record.file
     note = ""
     if record.judged.exemption is not None:
         note = f" [exempted: {record.judged.exemption.reason}]"
@@ -56,4 +74,5 @@ def _line(record: Record) -> str:
         note = " [allowed: unresolved]"
     elif record.judged.expired is not None:
         note = f" [exemption expired {record.judged.expired.expires.isoformat()}]"
-    return f"{where}: [{f.rule_id}] {f.severity.value} {f.path or '/'}: {f.message}{note}"
+    basis = f" (rests on: {'; '.join(record.basis)})" if record.basis else ""
+    return f"{location(record)}: [{f.rule_id}] {f.severity.value} {f.path or '/'}: {f.message}{note}{basis}"

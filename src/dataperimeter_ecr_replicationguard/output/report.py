@@ -15,13 +15,24 @@ class Record:
     unresolved value allowed by ``--allow-unresolved``)."""
 
     file: str
-    line: int | None
+    line: int | None  # the line of the resource's logical ID (of the parse error for an unreadable file)
     judged: Judged
     failing: bool
+    column: int | None = None  # the column of ``line``
+    position: tuple[int, int] | None = None  # (line, column) of the offending property, when known
+    basis: tuple[str, ...] = ()  # what the verdict rests on: parameter values, assumed pseudo parameters
 
     @property
     def finding(self):
         return self.judged.finding
+
+
+    @property
+    def where(self) -> tuple[int | None, int | None]:
+        """The most precise (line, column) known: the property's, else the resource's."""
+        if self.position is not None:
+            return self.position
+        return self.line, self.column
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,17 @@ class ResourceEntry:
     logical_id: str
     resource_type: str
     line: int | None
+    basis: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A file that looks like a template but cannot be read: a result of its own (exit 2)."""
+
+    file: str
+    reason: str
+    line: int | None = None
+    column: int | None = None
 
 
 @dataclass
@@ -43,6 +65,8 @@ class ScanReport:
     records: list[Record] = field(default_factory=list)
     expired_exemptions: list[Exemption] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
+    explicit_files: int = 0  # files named on the command line (all skipped is not "nothing found")
 
     def sorted_records(self) -> list[Record]:
         return sorted(
@@ -63,6 +87,7 @@ class ScanReport:
             "exempted": sum(1 for r in self.records if r.judged.exempted),
             "unresolved": sum(1 for r in self.records if r.finding.category is Category.UNRESOLVED),
             "skippedFiles": len(self.skipped),
+            "unreadableFiles": len(self.unreadable),
             "expiredExemptions": len(self.expired_exemptions),
         }
 

@@ -1,5 +1,8 @@
-"""``--format sarif``: SARIF 2.1.0 for code scanning. Exempted findings carry an external
-suppression with the exemption's reason; unresolved values allowed by
+"""``--format sarif``: SARIF 2.1.0 for code scanning. Rules come from the rule catalogue
+(``core/rules.py``: short and full description, help, ``helpUri`` into docs/rules.md and
+``security-severity``, which GitHub code scanning ranks by). Each result points at the offending
+property (line and column) and carries its own message and fix. Exempted findings carry an
+external suppression with the exemption's reason; unresolved values allowed by
 ``--allow-unresolved`` are warnings; everything else is an error."""
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ import urllib.parse
 
 from .. import __version__
 from ..core.findings import Category
+from ..core.rules import BY_ID
 from .report import Record, ScanReport
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -40,14 +44,28 @@ def render(report: ScanReport) -> str:
 
 
 def _rule(rule_id: str, example: Record) -> dict:
-    finding = example.finding
+    known = BY_ID.get(rule_id)
+    name = "".join(part.capitalize() for part in rule_id.lower().split("-"))
+    if known is None:  # pragma: no cover - tests/test_rules_doc.py keeps the catalogue complete
+        return {"id": rule_id, "name": name, "shortDescription": {"text": rule_id},
+                "defaultConfiguration": {"level": "error"}}
     return {
         "id": rule_id,
-        "name": "".join(part.capitalize() for part in rule_id.lower().split("-")),
-        "shortDescription": {"text": rule_id.replace("-", " ").capitalize()},
-        "help": {"text": finding.remediation},
+        "name": name,
+        "shortDescription": {"text": known.title},
+        "fullDescription": {"text": known.description},
+        "help": {"text": known.description, "markdown": f"**{known.title}**\n\n{known.description}\n\n"
+                 f"See [{known.id}]({known.help_uri})."},
+        "helpUri": known.help_uri,
         "defaultConfiguration": {"level": "error"},
-        "properties": {"category": finding.category.value, "tags": ["security", "ecr", "data-perimeter"]},
+        "properties": {
+            "category": known.category,
+            "severity": known.severity.value,
+            "security-severity": known.security_severity,
+            "precision": "very-high",
+            "problem.severity": "error",
+            "tags": ["security", "ecr", "data-perimeter", "cloudformation"],
+        },
     }
 
 
@@ -60,19 +78,25 @@ def _level(record: Record) -> str:
 def _result(record: Record, rule_index: int) -> dict:
     finding = record.finding
     physical: dict = {"artifactLocation": {"uri": _uri(record.file)}}
-    if record.line:
-        physical["region"] = {"startLine": record.line}
+    line, column = record.where
+    if line:
+        physical["region"] = {"startLine": line, **({"startColumn": column} if column else {})}
+    text = f"{finding.logical_id} ({finding.resource_type}) {finding.path or '/'}: {finding.message}" \
+        if finding.logical_id else finding.message
+    text += f" Fix: {finding.remediation}"
+    if record.basis:
+        text += " Rests on: " + "; ".join(record.basis) + "."
     result: dict = {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
         "level": _level(record),
-        "message": {"text": f"{finding.logical_id} ({finding.resource_type}) {finding.path or '/'}: {finding.message}"},
+        "message": {"text": text},
         "locations": [
             {
                 "physicalLocation": physical,
                 "logicalLocations": [
                     {"name": finding.logical_id, "fullyQualifiedName": f"{finding.logical_id}{finding.path}", "kind": "resource"}
-                ],
+                ] if finding.logical_id else [],
             }
         ],
         "partialFingerprints": {"ecrPerimeter/v1": f"{finding.rule_id}:{finding.logical_id}:{finding.path}:{finding.subject}"},
@@ -81,8 +105,13 @@ def _result(record: Record, rule_index: int) -> dict:
             "category": finding.category.value,
             "subject": finding.subject,
             "remediation": finding.remediation,
+            "basis": list(record.basis),
         },
     }
+    if record.position and record.line and record.position[0] != record.line:
+        result["relatedLocations"] = [{"id": 0, "message": {"text": f"resource {finding.logical_id}"},
+                                       "physicalLocation": {"artifactLocation": {"uri": _uri(record.file)},
+                                                            "region": {"startLine": record.line}}}]
     if record.judged.exemption is not None:
         exemption = record.judged.exemption
         result["suppressions"] = [

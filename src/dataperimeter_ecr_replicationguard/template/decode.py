@@ -9,7 +9,13 @@ from typing import Any
 
 
 class UnreadableTemplate(ValueError):
-    """A file that cannot be read or parsed; the message is one line naming it."""
+    """A file that cannot be read or parsed; the message is one line naming it. ``line`` and
+    ``column`` (1-based) say where the parser stopped, ``None`` when unknown."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.line = line
+        self.column = column
 
 
 def load_decoder() -> Any:
@@ -41,7 +47,10 @@ def decode_file(path: str) -> Any:
     if problems or template is None:
         problem = problems[0] if problems else None
         line = getattr(problem, "linenumber", None)
+        column = getattr(problem, "columnnumber", None)
         message = " ".join(str(getattr(problem, "message", "cannot be parsed")).split())
+        message = message.replace("{filename}", path)  # cfn-lint leaves it unfilled for undecodable bytes
         where = f":{line}" if line else ""
-        raise UnreadableTemplate(f"{path}{where}: {message}")
+        raise UnreadableTemplate(f"{path}{where}: {message}", line if isinstance(line, int) and line > 0 else None,
+                                 column if isinstance(column, int) and column > 0 else None)
     return template
