@@ -134,6 +134,11 @@ RULES: tuple[Rule, ...] = (
          "An informational hook annotation: the trusted set came from a cached AWS Organizations membership "
          "older than CacheTtlSeconds because Organizations could not be read; the verdict used it. Fix: check "
          "that the hook can call AWS Organizations (docs/organizations.md)."),
+    Rule("ECR-PERIMETER-NOT-EXPANDED", M, "annotation", "A part of the template is left to the RESOURCE target",
+         "A SKIPPED annotation of the STACK and CHANGE_SET targets: the template holds a part the hook cannot "
+         "expand (a macro, AWS::Include, Fn::ForEach, Fn::Transform), so the resources it makes are judged by "
+         "the RESOURCE target, which sees them expanded; the answer never says the stack is inside the "
+         "perimeter. Fix: keep the RESOURCE target enabled with STACK and CHANGE_SET (docs/operations.md)."),
 )
 
 BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
