@@ -157,6 +157,49 @@ def test_organizations_read_role_admits_the_execution_roles_these_templates_crea
 # -- registration ---------------------------------------------------------------------------
 
 
+# The property that names each retained resource type these templates use (a new type fails here).
+PHYSICAL_NAME = {"AWS::Logs::LogGroup": "LogGroupName", "AWS::S3::Bucket": "BucketName"}
+
+
+def with_stack_id(value, stack_id: str):
+    """The template with ``Ref AWS::StackId`` given a value (the resolver does not know it)."""
+    if isinstance(value, dict):
+        if value == {"Ref": "AWS::StackId"}:
+            return stack_id
+        return {k: with_stack_id(v, stack_id) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_stack_id(v, stack_id) for v in value]
+    if isinstance(value, str) and "${AWS::StackId}" in value:
+        return value.replace("${AWS::StackId}", stack_id)
+    return value
+
+
+@pytest.mark.parametrize("path", TEMPLATES)
+def test_a_failed_creation_can_be_retried(path):
+    """A resource kept on deletion survives the rollback of a failed creation; if its name is fixed,
+    the retry fails with "already exists". Its name must be generated or differ per stack (AWS::StackId)."""
+    template = load(path)
+    for logical_id, resource in template["Resources"].items():
+        if resource.get("DeletionPolicy") != "Retain":
+            continue
+        assert resource["Type"] in PHYSICAL_NAME, f"{path} {logical_id}: which property names a {resource['Type']}?"
+        if PHYSICAL_NAME[resource["Type"]] not in resource.get("Properties", {}):
+            continue  # CloudFormation generates a new name for every creation
+        names = set()
+        for attempt in ("0a1b2c3d-0000-4000-8000-000000000001", "0a1b2c3d-0000-4000-8000-000000000002"):
+            stack_id = f"arn:aws:cloudformation:eu-west-1:111122223333:stack/ecr-perimeter-guard/{attempt}"
+            context = Context(account_id="111122223333", region="eu-west-1", stack_name="ecr-perimeter-guard",
+                              parameters={"PackageBucket": "b", "PackageKey": "k", "OrganizationId": "o-a1b2c3d4e5",
+                                          "ReleaseRoleArn": ORG_ROLE}, use_parameter_defaults=True)
+            resolution = Resolver(with_stack_id(template, stack_id), context).resolve(
+                with_stack_id(resource["Properties"][PHYSICAL_NAME[resource["Type"]]], stack_id))
+            assert not resolution.unresolved, resolution.unresolved
+            names.add(resolution.value)
+        assert len(names) == 2, f"{path} {logical_id} keeps the name {names} across creations"
+
+
+
+
 def test_registration_declares_role_logs_version_default_and_configuration():
     resources = load("deploy/hook-registration.yaml")["Resources"]
     assert {r["Type"] for r in resources.values()} >= {
