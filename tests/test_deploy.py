@@ -253,7 +253,11 @@ def test_defaults_make_a_valid_configuration_that_excludes_the_hook_stack():
     assert config["FailureMode"] == "FAIL" and config["HookInvocationStatus"] == "ENABLED"
     assert config["TargetOperations"] == ["RESOURCE", "STACK", "CHANGE_SET"]
     assert config["TargetFilters"]["Actions"] == ["CREATE", "UPDATE"]
-    assert config["StackFilters"]["StackNames"]["Exclude"] == ["ecr-perimeter-guard"]
+    # Itself, and the rollout, package bucket and read-role stacks (so a bad configuration never
+    # blocks the stack update that fixes it).
+    assert config["StackFilters"]["StackNames"]["Exclude"] == [
+        "ecr-perimeter-guard", "ecr-perimeter-guard-rollout", "ecr-perimeter-guard-bucket",
+        "ecr-perimeter-guard-organizations-read-role"]
     jsonschema.validate(config["Properties"], SCHEMA["typeConfiguration"])
     assert parse_settings(config["Properties"]).trust_deploying_account is True
 
@@ -403,3 +407,111 @@ def test_the_example_settings_can_be_given_as_parameters(example):
             assert value in parameter["AllowedValues"], name
         else:
             assert re.fullmatch(parameter["AllowedPattern"], value), (name, value)
+
+
+# -- targets, exclusions, metrics, rollout pace ------------------------------------------------------
+
+
+def rule_value(value, parameters: dict):
+    """A CloudFormation Rules expression, evaluated (the functions these templates use)."""
+    if isinstance(value, dict) and len(value) == 1:
+        [(name, argument)] = value.items()
+        if name == "Ref":
+            return parameters[argument]
+        arguments = [rule_value(a, parameters) for a in argument] if isinstance(argument, list) else argument
+        if name == "Fn::Contains":
+            return arguments[1] in arguments[0]
+        if name == "Fn::Equals":
+            return arguments[0] == arguments[1]
+        if name == "Fn::Not":
+            return not arguments[0]
+        if name == "Fn::Or":
+            return any(arguments)
+        if name == "Fn::And":
+            return all(arguments)
+        raise AssertionError(f"rule function {name} is not modelled")
+    return value
+
+
+def rules_allow(path: str, parameters: dict) -> bool:
+    template = load(path)
+    values = {name: p.get("Default", "") for name, p in template["Parameters"].items()}
+    for name, p in template["Parameters"].items():
+        if p["Type"] == "CommaDelimitedList" and isinstance(values[name], str):
+            values[name] = values[name].split(",")
+    values.update(parameters)
+    for rule in template.get("Rules", {}).values():
+        if rule_value(rule.get("RuleCondition", True), values):
+            if not all(rule_value(a["Assert"], values) for a in rule["Assertions"]):
+                return False
+    return True
+
+
+@pytest.mark.parametrize("path", ["deploy/hook-registration.yaml", "deploy/org-stackset.yaml"])
+def test_the_resource_target_comes_with_every_stack_target(path):
+    """STACK and CHANGE_SET read the template as submitted, before transforms: resources made by
+    Fn::ForEach, a macro or AWS::Include are seen only by the RESOURCE target. Every target set
+    the template accepts that has STACK or CHANGE_SET also has RESOURCE."""
+    import itertools
+
+    parameter = load(path)["Parameters"]["TargetOperations"]
+    allowed = parameter["AllowedValues"]
+    assert "CLOUD_CONTROL" not in allowed  # AWS ignores stack filters for Cloud Control: the exclusions would go
+    assert "RESOURCE" in parameter["Default"].split(",")
+    for size in range(1, len(allowed) + 1):
+        for chosen in itertools.combinations(allowed, size):
+            wanted = "RESOURCE" in chosen or not {"STACK", "CHANGE_SET"} & set(chosen)
+            assert rules_allow(path, {"TargetOperations": list(chosen)}) == wanted, chosen
+
+
+def test_the_rules_evaluator_is_not_vacuous():
+    assert not rules_allow("deploy/hook-registration.yaml", {"TargetOperations": ["STACK"]})
+    assert rules_allow("deploy/hook-registration.yaml", {"TargetOperations": ["RESOURCE", "STACK"]})
+    with pytest.raises(AssertionError):
+        rule_value({"Fn::EachMemberIn": [[], []]}, {})
+
+
+def test_documented_stacks_are_excluded_by_default():
+    """Every stack docs/operations.md deploys is one the hook skips by default, so a configuration
+    that fails every stack never refuses the update that fixes it."""
+    doc = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    stacks = set(re.findall(r"--stack-name ([\w-]+)", doc)) | set(re.findall(r"--stack-name ([\w-]+)",
+                                                                            (ROOT / "docs" / "organizations.md").read_text()))
+    assert {"ecr-perimeter-guard", "ecr-perimeter-guard-rollout", "ecr-perimeter-guard-bucket"} <= stacks
+    excluded = registration_configuration({})["CloudFormationConfiguration"]["HookConfiguration"]["StackFilters"][
+        "StackNames"]["Exclude"]
+    assert stacks <= set(excluded), stacks - set(excluded)
+    stackset = load("deploy/org-stackset.yaml")["Parameters"]["ExcludedStackNames"]["Default"].split(",")
+    assert stacks - {"ecr-perimeter-guard"} <= set(stackset)
+
+
+def test_the_metrics_permission_names_the_namespace_the_library_publishes_to():
+    """cloudformation_cli_python_lib publishes a hook's metrics under AWS/CloudFormation/<account>/<type>."""
+    from cloudformation_cli_python_lib.metrics import HookMetricsPublisher
+
+    statements = resolved("deploy/hook-registration.yaml",
+                          lambda t: t["Resources"]["LogDeliveryRole"]["Properties"]["Policies"][0]["PolicyDocument"][
+                              "Statement"], {"PackageBucket": "b", "PackageKey": "k"}).value
+    [metrics] = [s for s in statements if s["Action"] == "cloudwatch:PutMetricData"]
+    namespace = metrics["Condition"]["StringEquals"]["cloudwatch:namespace"]
+    assert namespace == HookMetricsPublisher._make_hook_namespace(SCHEMA["typeName"], "111122223333")
+
+
+def test_stackset_runs_at_the_documented_pace():
+    """"25 % of the accounts at a time": in the default STRICT_FAILURE_TOLERANCE mode the
+    concurrency would start at the failure tolerance + 1, so the mode is SOFT_FAILURE_TOLERANCE."""
+    preferences = load("deploy/org-stackset.yaml")["Resources"]["HookStackSet"]["Properties"]["OperationPreferences"]
+    assert preferences["ConcurrencyMode"] == "SOFT_FAILURE_TOLERANCE"
+    assert preferences["MaxConcurrentPercentage"] == 25
+    doc = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    assert "SOFT_FAILURE_TOLERANCE" in doc and "25%" in doc
+
+
+def test_exemptions_can_come_from_an_ssm_parameter():
+    config = registration_configuration({"ExemptionsParameterName": "/ecr-perimeter-guard/exemptions"})
+    properties = config["CloudFormationConfiguration"]["HookConfiguration"]["Properties"]
+    assert properties["Exemptions"] == "{{resolve:ssm:/ecr-perimeter-guard/exemptions}}"
+    assert not rules_allow("deploy/hook-registration.yaml", {"ExemptionsParameterName": "/x", "Exemptions": "[]"})
+    assert rules_allow("deploy/hook-registration.yaml", {"ExemptionsParameterName": "/x", "Exemptions": ""})
+    assert registration_configuration({"Exemptions": "[]"})["CloudFormationConfiguration"]["HookConfiguration"][
+        "Properties"]["Exemptions"] == "[]"

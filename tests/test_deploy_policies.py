@@ -68,7 +68,7 @@ class Request:
 
     def value(self, key: str):
         context = {"aws:principalarn": self.principal_arn,
-                   "aws:principalaccount": self.principal_arn.split(":")[4],
+                   **({"aws:principalaccount": self.principal_arn.split(":")[4]} if ":" in self.principal_arn else {}),
                    **{k.lower(): v for k, v in self.context.items()}}
         return context.get(key.lower())
 
@@ -102,7 +102,7 @@ def statement_applies(statement: dict, request: Request) -> bool:
     assert not {"NotPrincipal", "NotResource"} & set(statement), statement
     principal = statement.get("Principal")
     if principal is not None and principal != "*":
-        arns = _as_list(principal.get("AWS", []))
+        arns = _as_list(principal.get("AWS", [])) + _as_list(principal.get("Service", []))
         if "*" not in arns and request.principal_arn not in arns:
             return False
     actions = _as_list(statement.get("Action", statement.get("NotAction")))
@@ -336,3 +336,21 @@ def test_the_organization_reads_and_nobody_else():
     assert s3("s3:GetObject", "arn:aws:iam::999999999999:role/x", **{"aws:PrincipalOrgID": OTHER_ORG}) == "ImplicitDeny"
     assert s3("s3:GetObject", member_role, **{"aws:SecureTransport": "false"}) == "Deny"
     assert s3("s3:ListBucket", member_role, key=None) == "ImplicitDeny"
+
+
+# -- the log delivery role -------------------------------------------------------------------------
+
+
+def test_the_log_delivery_role_admits_cloudformation_with_or_without_a_source_account():
+    """The cfn CLI's own log delivery role has no condition, and nothing documents that
+    CloudFormation sends aws:SourceAccount when it assumes it: an absent key must not refuse it
+    (every log and metric would be dropped), a foreign source account must."""
+    trust = resolved("deploy/hook-registration.yaml",
+                     lambda t: t["Resources"]["LogDeliveryRole"]["Properties"]["AssumeRolePolicyDocument"],
+                     {"PackageBucket": "b", "PackageKey": "k"}).value
+    for service in ("hooks.cloudformation.amazonaws.com", "resources.cloudformation.amazonaws.com"):
+        assert evaluate(trust, Request("sts:AssumeRole", service)) == "Allow"
+        assert evaluate(trust, Request("sts:AssumeRole", service, context={"aws:SourceAccount": "111122223333"})) == "Allow"
+        assert evaluate(trust, Request("sts:AssumeRole", service,
+                                       context={"aws:SourceAccount": "999999999999"})) == "ImplicitDeny"
+    assert evaluate(trust, Request("sts:AssumeRole", "lambda.amazonaws.com")) == "ImplicitDeny"
