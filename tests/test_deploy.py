@@ -511,7 +511,11 @@ def test_exemptions_can_come_from_an_ssm_parameter():
     config = registration_configuration({"ExemptionsParameterName": "/ecr-perimeter-guard/exemptions"})
     properties = config["CloudFormationConfiguration"]["HookConfiguration"]["Properties"]
     assert properties["Exemptions"] == "{{resolve:ssm:/ecr-perimeter-guard/exemptions}}"
-    assert not rules_allow("deploy/hook-registration.yaml", {"ExemptionsParameterName": "/x", "Exemptions": "[]"})
-    assert rules_allow("deploy/hook-registration.yaml", {"ExemptionsParameterName": "/x", "Exemptions": ""})
+    for path in ("deploy/hook-registration.yaml", "deploy/org-stackset.yaml"):
+        assert not rules_allow(path, {"ExemptionsParameterName": "/x", "Exemptions": "[]"})
+        assert rules_allow(path, {"ExemptionsParameterName": "/x", "Exemptions": ""})
+        pattern = load(path)["Parameters"]["ExemptionsParameterName"]["AllowedPattern"]
+        assert re.fullmatch(pattern, "/ecr-perimeter-guard/exemptions") and re.fullmatch(pattern, "")
+        assert not any(re.fullmatch(pattern, bad) for bad in ('a"b', "a}}", "a\\b", "/a/"))
     assert registration_configuration({"Exemptions": "[]"})["CloudFormationConfiguration"]["HookConfiguration"][
         "Properties"]["Exemptions"] == "[]"

@@ -78,7 +78,7 @@ def _as_list(value) -> list:
 
 
 def condition_holds(operator: str, key: str, expected, request: Request) -> bool:
-    expected = [str(e) if isinstance(e, bool) is False else str(e).lower() for e in _as_list(expected)]
+    expected = [str(e).lower() if isinstance(e, bool) else str(e) for e in _as_list(expected)]
     qualifier, _, name = operator.rpartition(":")
     if_exists = name.endswith("IfExists")
     name = name.removesuffix("IfExists")
@@ -159,11 +159,9 @@ def assume(policy: dict, role_arn: str, org: str = ORG, org_paths: list | None =
 def role_arn_created_by(path: str) -> str:
     """The ARN of the hook execution role a template creates, in a member account; where
     CloudFormation generates the name, the longest a StackSet instance gives."""
-    roles = [r for r in load(path)["Resources"].values() if r["Type"] == "AWS::IAM::Role" and "Execution" in str(r)]
-    resolution = resolved(path, lambda t: [r for r in t["Resources"].values()
-                                           if r["Type"] == "AWS::IAM::Role"][0]["Properties"],
+    resolution = resolved(path, lambda t: t["Resources"]["ExecutionRole"]["Properties"],
                           {"PackageBucket": "b", "PackageKey": "k"})
-    assert roles and not resolution.unresolved
+    assert not resolution.unresolved, resolution.unresolved
     properties = resolution.value
     name = properties.get("RoleName", "StackSet-ecr-perimeter-guard-7b0c2d9e-1a2b-3c-ExecutionRole-AbCdEfGhIjKl")
     return f"arn:aws:iam::{MEMBER}:role{properties.get('Path', '/')}{name}"

@@ -15,7 +15,7 @@ and prints the digest in hex and in base64, the form S3 stores (``put-object --c
 ``head-object --checksum-mode ENABLED``): publish it with the release, and compare it with what
 the bucket holds before any StackSet update (docs/operations.md, section 6).
 
-    python tools/package.py [--out dist/]     # prints the package's path, size and SHA-256
+    python tools/package.py [--out dist/]     # prints the package's path and size (the SHA-256 on stderr)
 """
 
 from __future__ import annotations
@@ -97,7 +97,8 @@ def main(argv: list[str]) -> int:
     target = package(parser.parse_args(argv).out)
     hex_digest, b64_digest = publish_checksum(target)
     print(f"{target} {target.stat().st_size / 1e6:.1f} MB")
-    print(f"sha256 {hex_digest} (base64 {b64_digest}), written to {target.name}.sha256")
+    # On stderr: stdout stays the one line "<path> <size> MB" that scripts read.
+    print(f"sha256 {hex_digest} (base64 {b64_digest}), written to {target.name}.sha256", file=sys.stderr)
     return 0
 
 
