@@ -239,7 +239,7 @@ def scp() -> dict:
     import pathlib
 
     return json.loads((pathlib.Path(__file__).resolve().parent.parent / "deploy" /
-                       "scp-protect-hook-execution-roles.json").read_text())
+                       "scp-ecr-perimeter-guard.json").read_text())
 
 
 HOOK_ROLE = f"arn:aws:iam::{MEMBER}:role/EcrPerimeterGuardHookExecutionRole/StackSet-ecr-perimeter-guard-x-ExecutionRole-A"
@@ -260,6 +260,32 @@ def test_the_scp_stops_member_administrators_minting_or_changing_a_hook_role(act
         assert evaluate(scp(), Request(action, admin, stackset)) == "Deny"
     # Other roles are not the SCP's business.
     assert evaluate(scp(), Request(action, admin, f"arn:aws:iam::{MEMBER}:role/app-role")) != "Deny"
+
+
+@pytest.mark.parametrize("stack", ["StackSet-ecr-perimeter-guard-x", "ecr-perimeter-guard-rollout",
+                                   "ecr-perimeter-guard-bucket", "ecr-perimeter-guard-organizations-read-role"])
+def test_the_scp_keeps_the_excluded_stack_names_for_the_stackset(stack):
+    """The hook skips these names (so a bad configuration never blocks its own fix): in member
+    accounts only the StackSet may use them, or any developer could name a stack so to skip it."""
+    arn = f"arn:aws:cloudformation:eu-west-1:{MEMBER}:stack/{stack}/0a1b2c3d-0000-4000-8000-000000000001"
+    developer = f"arn:aws:iam::{MEMBER}:role/Developer"
+    stackset = f"arn:aws:iam::{MEMBER}:role/stacksets-exec-0123456789abcdef0123456789abcdef"
+    for action in ("cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:CreateChangeSet"):
+        assert evaluate(scp(), Request(action, developer, arn)) == "Deny"
+        if stack.startswith("StackSet-"):
+            assert evaluate(scp(), Request(action, stackset, arn)) != "Deny"
+    other = f"arn:aws:cloudformation:eu-west-1:{MEMBER}:stack/app-{stack}/0a1b2c3d-0000-4000-8000-000000000001"
+    assert evaluate(scp(), Request("cloudformation:CreateStack", developer, other)) != "Deny"
+
+
+def test_the_scp_keeps_member_administrators_from_switching_the_hook_off():
+    """SetTypeConfiguration cannot be scoped to one type (Hooks User Guide): only the StackSet may call it."""
+    admin = f"arn:aws:iam::{MEMBER}:role/Admin"
+    stackset = f"arn:aws:iam::{MEMBER}:role/stacksets-exec-0123456789abcdef0123456789abcdef"
+    for action in ("cloudformation:SetTypeConfiguration", "cloudformation:SetTypeDefaultVersion",
+                   "cloudformation:DeregisterType"):
+        assert evaluate(scp(), Request(action, admin, "*")) == "Deny"
+        assert evaluate(scp(), Request(action, stackset, "*")) != "Deny"
 
 
 # -- the package bucket -------------------------------------------------------------------------
