@@ -305,6 +305,67 @@ def pasted(name: str, value: str) -> dict:
     return json.loads(resolution.value)["CloudFormationConfiguration"]["HookConfiguration"]["Properties"]
 
 
+VALID_ENTRIES = {
+    "TrustedAccountIds": ["111122223333", "000000000000"],
+    "TrustedOrganizationIds": ["o-a1b2c3d4e5", "o-" + "z" * 32],
+    "TrustedOrganizationalUnitPaths": ["o-a1b2c3d4e5/r-ab12/", "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111",
+                                       "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-cd34-22222222/"],
+    "AllowedReplicationRegions": ["eu-west-1", "us-gov-west-1", "ap-southeast-12"],
+    "TrustedServicePrincipals": ["codebuild.amazonaws.com", "a-b.c.amazonaws.com.cn"],
+    "AllowedUpstreamRegistryUrls": ["public.ecr.aws", "HTTPS://Registry-1.Docker.IO/v2/x", "quay.io:443.",
+                                    "git+ssh://a.b/c,d", "\u212aube.io"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(VALID_ENTRIES))
+def test_lists_built_from_valid_and_mutated_entries_the_schema_and_the_hook_agree_on(name):
+    """Lists of real entries, some mutated (a character dropped, added or changed), padded with
+    whitespace, comma-separated or as JSON arrays with characters escaped (\\uXXXX, \\/): most are
+    valid, so agreement is tested where it matters, not only on refusals."""
+    import random
+
+    rng = random.Random(name)
+
+    def mutate(entry: str) -> str:
+        chars = list(entry)
+        for _ in range(rng.randint(1, 2)):
+            i = rng.randrange(len(chars))
+            operation = rng.choice("dic")
+            if operation == "d":
+                del chars[i]
+            elif operation == "i":
+                chars.insert(i, rng.choice('0a-/.:Z,"\\ '))
+            else:
+                chars[i] = rng.choice("09az-/._")
+        return "".join(chars)
+
+    def escaped(entry: str) -> str:
+        out = ""
+        for char in entry:
+            roll = rng.random()
+            if roll < 0.15:
+                out += ("\\u%04x" if roll < 0.07 else "\\u%04X") % ord(char)
+            elif char == "/" and roll < 0.3:
+                out += "\\/"
+            else:
+                out += json.dumps(char)[1:-1]
+        return out
+
+    accepted = 0
+    for _ in range(600):
+        entries = [rng.choice(VALID_ENTRIES[name]) for _ in range(rng.randint(0, 3))]
+        entries = [mutate(e) if rng.random() < 0.4 else e for e in entries]
+        entries = [rng.choice(["", " ", "\t", "\u3000", "\x1c"]) + e + rng.choice(["", " ", "\n"]) for e in entries]
+        if rng.random() < 0.5:
+            value = rng.choice([", ", ","]).join(entries)
+        else:
+            value = "[" + rng.choice([",", " , "]).join(f'"{escaped(e)}"' for e in entries) + "]"
+        hook = hook_accepts(name, value)
+        accepted += hook
+        assert schema_accepts(name, value) == hook, (name, value)
+    assert 100 < accepted < 550, accepted  # both sides of the grammar were exercised
+
+
 @pytest.mark.parametrize("name", sorted(ALPHABETS))
 @hypothesis_settings(max_examples=40, deadline=None)
 @given(data=st.data())
