@@ -421,3 +421,18 @@ def write() -> None:
 
 if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
     write()
+
+
+def test_the_exemptions_parameter_takes_only_an_escaped_json_array():
+    """Its full grammar is the hook's to decide (dates, rule ids); the parameter refuses what can never
+    be a list, and what would break the JSON string it is pasted into."""
+    from test_deploy import load
+
+    exemptions = [{"StackNames": ["legacy-*"], "Reason": 'SEC-1 "DR"', "Expires": "2099-01-01"}]
+    for path in ("deploy/hook-registration.yaml", "deploy/org-stackset.yaml"):
+        pattern = load(path)["Parameters"]["Exemptions"]["AllowedPattern"]
+        for good in ("", "[]", json.dumps(json.dumps(exemptions))[1:-1]):
+            assert re.fullmatch(pattern, good), good
+            assert hook_accepts("Exemptions", pasted("Exemptions", good)["Exemptions"]), good
+        for bad in ("not json", "{}", '\\"x\\"', json.dumps(exemptions), "[\n]", "[]x", "[\\"):
+            assert not re.fullmatch(pattern, bad), bad
