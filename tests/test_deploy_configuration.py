@@ -122,3 +122,12 @@ def test_the_derived_schema_rejects_what_set_type_configuration_would(broken):
     broken(document["CloudFormationConfiguration"]["HookConfiguration"])
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, configuration_schema())
+
+
+def test_the_recovery_configuration_in_the_operations_guide_is_valid():
+    """docs/operations.md's "switch it off now" document is one set-type-configuration accepts."""
+    doc = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    [document] = [d for d in re.findall(r"--configuration '(\{.*\})'", doc) if '"DISABLED"' in d]
+    parsed = json.loads(document)
+    validate(parsed)
+    assert parsed["CloudFormationConfiguration"]["HookConfiguration"]["HookInvocationStatus"] == "DISABLED"

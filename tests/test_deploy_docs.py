@@ -65,6 +65,8 @@ def test_every_linked_file_exists_and_the_figure_is_a_png():
     links = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", text())
     assert links
     for link in links:
+        if link.startswith("https://"):   # the AWS documentation the text relies on
+            continue
         assert (DOC.parent / link).exists(), link
     for named in set(re.findall(r"(?<![\w/.])((?:deploy|docs|tools)/[\w./-]+\.(?:yaml|json|py|md|png))", text())):
         assert (ROOT / named).exists(), named

@@ -46,3 +46,15 @@ def test_organizations_read_role_is_read_only_and_trusts_only_the_organization()
     [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}
     assert "aws:PrincipalArn" in trust["Condition"]["ArnLike"]
+
+
+def test_every_execution_role_trusts_only_the_hooks_service():
+    """One principal everywhere: hooks.cloudformation.amazonaws.com invokes hooks (the cfn CLI also
+    writes resources.cloudformation.amazonaws.com, the resource types' principal; tools/generate.py
+    drops it), always with this account and this hook type as the source."""
+    for path in ("hook-role.yaml", "deploy/hook-registration.yaml", "deploy/hook-execution-role.yaml"):
+        resources = template(path)["Resources"]
+        [role] = [r for n, r in resources.items() if r["Type"] == "AWS::IAM::Role" and n == "ExecutionRole"]
+        [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"Service": "hooks.cloudformation.amazonaws.com"}, path
+        assert set(trust["Condition"]) == {"StringEquals", "StringLike"}, path

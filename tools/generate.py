@@ -7,8 +7,9 @@ generator runs in a scratch copy of the project's inputs and only its outputs ar
 models.py, target_models/, hook-role.yaml and docs/README.md.
 
 hook-role.yaml as generated grants every declared permission on Resource "*"; `sts:AssumeRole`
-is then scoped to the `OrganizationsRoleArn` parameter (and granted only when it is set), so
-the role `cfn submit` deploys is least privilege.
+is then scoped to the `OrganizationsRoleArn` parameter (and granted only when it is set), and the
+trust policy names only the hooks service principal, so the role `cfn submit` deploys is least
+privilege.
 
     python tools/generate.py           # regenerate in place
     python tools/generate.py --check   # exit 1 if anything generated differs from the tree
@@ -44,6 +45,9 @@ def generate(into: pathlib.Path) -> None:
     role.write_text(scope_assume_role(role.read_text()))
 
 
+HOOK_SERVICE = "hooks.cloudformation.amazonaws.com"
+
+
 def scope_assume_role(text: str) -> str:
     """The generated role with sts:AssumeRole only on the OrganizationsRoleArn parameter."""
     import yaml
@@ -62,8 +66,11 @@ def scope_assume_role(text: str) -> str:
                 "Resource": {"Ref": "OrganizationsRoleArn"}}, {"Ref": "AWS::NoValue"}]})
         else:
             statements.append(statement)
-    if statements == policy["Statement"]:
-        return text
+    trust = template["Resources"]["ExecutionRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    for statement in trust:
+        # Only the hooks service invokes a hook; resources.cloudformation.amazonaws.com (which the CLI also writes)
+        # invokes resource types. The deploy/ templates trust the same one principal (docs/operations.md).
+        statement["Principal"] = {"Service": HOOK_SERVICE}
     policy["Statement"] = statements
     scoped = {
         "AWSTemplateFormatVersion": template["AWSTemplateFormatVersion"],

@@ -10,12 +10,19 @@ console scripts pip writes to bin/ (their #! line names the builder's venv, and 
 them) and the dist-info RECORD files (they list those scripts and caches; nothing reads them at run
 time), so the bytes do not depend on where the project was checked out.
 
-    python tools/package.py [--out dist/]     # prints the package's path and size
+Next to the zip it writes ``<zip>.sha256`` (``sha256sum`` format: check it with ``sha256sum -c``)
+and prints the digest in hex and in base64, the form S3 stores (``put-object --checksum-sha256``,
+``head-object --checksum-mode ENABLED``): publish it with the release, and compare it with what
+the bucket holds before any StackSet update (docs/operations.md, section 6).
+
+    python tools/package.py [--out dist/]     # prints the package's path and size (the SHA-256 on stderr)
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import io
 import os
 import pathlib
@@ -77,11 +84,21 @@ def package(out_dir: pathlib.Path) -> pathlib.Path:
     return target
 
 
+def publish_checksum(target: pathlib.Path) -> tuple[str, str]:
+    """Write ``<target>.sha256`` in ``sha256sum`` format; return the digest in hex and in base64."""
+    digest = hashlib.sha256(target.read_bytes()).digest()
+    target.with_name(target.name + ".sha256").write_text(f"{digest.hex()}  {target.name}\n", encoding="ascii")
+    return digest.hex(), base64.b64encode(digest).decode("ascii")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=pathlib.Path, default=ROOT / "dist")
     target = package(parser.parse_args(argv).out)
+    hex_digest, b64_digest = publish_checksum(target)
     print(f"{target} {target.stat().st_size / 1e6:.1f} MB")
+    # On stderr: stdout stays the one line "<path> <size> MB" that scripts read.
+    print(f"sha256 {hex_digest} (base64 {b64_digest}), written to {target.name}.sha256", file=sys.stderr)
     return 0
 
 

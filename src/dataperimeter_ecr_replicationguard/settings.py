@@ -141,7 +141,7 @@ _READERS["Exemptions"] = ("exemptions", _exemptions)
 
 ACCOUNT_SOURCES = ("Static", "Organizations")
 ORGANIZATIONS_LOOKUPS = ("Auto", "NamedAccounts")
-_ROLE_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}")
+_ROLE_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII)
 MAX_CACHE_TTL_SECONDS = 86_400
 
 
