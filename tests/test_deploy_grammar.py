@@ -31,7 +31,9 @@ import sys
 from typing import Callable
 
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from dataperimeter_ecr_replicationguard.settings import ConfigurationError, parse_settings
 from dataperimeter_ecr_replicationguard.template.resolve import Context, Resolver
@@ -414,7 +416,7 @@ def write() -> None:
         for name, pattern in parameter_patterns().items():
             quoted = json.dumps(pattern)  # a YAML double-quoted scalar takes JSON's escapes
             text, count = re.subn(rf"(\n  {name}:\n(?:    .*\n)*?    AllowedPattern: ).*\n",
-                                  lambda m: m.group(1) + quoted + "\n", text)
+                                  lambda m, quoted=quoted: m.group(1) + quoted + "\n", text)
             assert count == 1, (template, name)
         (ROOT / template).write_text(text)
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 import pytest
 
 from dataperimeter_ecr_replicationguard.template.resolve import Context, Resolver
-
 from test_deploy import load, resolved
 
 ORG = "o-a1b2c3d4e5"
@@ -45,7 +44,7 @@ def arn_like(pattern: str, value: str) -> bool:
     parts, values = pattern.split(":", 5), value.split(":", 5)
     if len(parts) != 6 or len(values) != 6:
         return False
-    return all(string_like(p, v) for p, v in zip(parts, values))
+    return all(string_like(p, v) for p, v in zip(parts, values, strict=True))
 
 
 _BASE = {
