@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -60,17 +61,28 @@ class TemplateSyntaxError(ValueError):
         self.column = column
 
 
+_NO_MARKS: Any = MappingProxyType({})
+
+
 class LineDict(dict):
     """A mapping that knows where it starts (``line``, ``column``) and where each key is
-    written: ``key_marks[key] == (line, column)``; ``key_lines[key]`` is the line alone."""
+    written: ``key_marks[key] == (line, column)``; ``key_lines[key]`` is the line alone
+    (1-based). The marks of a JSON document are taken from its text on first use."""
 
-    __slots__ = ("line", "column", "key_marks", "_key_lines")
+    _line: int | None = None
+    _column: int | None = None
+    _key_marks: Any = _NO_MARKS
+    _key_lines: dict | None = None
+    _doc: Any = None  # a JSON document whose marks are not taken yet
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.line = self.column = None
-        self.key_marks = {}
-        self._key_lines = None
+    def _marked(self) -> LineDict:
+        if self._doc is not None:
+            self._doc.mark()
+        return self
+
+    line = property(lambda self: self._marked()._line, lambda self, v: setattr(self, "_line", v))
+    column = property(lambda self: self._marked()._column, lambda self, v: setattr(self, "_column", v))
+    key_marks = property(lambda self: self._marked()._key_marks, lambda self, v: setattr(self, "_key_marks", v))
 
     @property
     def key_lines(self) -> dict:
@@ -78,16 +90,21 @@ class LineDict(dict):
             self._key_lines = {key: mark[0] for key, mark in self.key_marks.items()}
         return self._key_lines
 
+    @key_lines.setter
+    def key_lines(self, value: dict) -> None:
+        self._key_lines = value
+
 
 class LineList(list):
     """A list that knows where it starts and where each item is written (``item_marks[i]``)."""
 
-    __slots__ = ("line", "column", "item_marks")
+    _line: int | None = None
+    _column: int | None = None
+    _item_marks: Any = ()
 
-    def __init__(self, *args: Any):
-        super().__init__(*args)
-        self.line = self.column = None
-        self.item_marks = []
+    line = property(lambda self: self._line, lambda self, v: setattr(self, "_line", v))
+    column = property(lambda self: self._column, lambda self, v: setattr(self, "_column", v))
+    item_marks = property(lambda self: self._item_marks, lambda self, v: setattr(self, "_item_marks", v))
 
 
 class _Resolver(yaml.resolver.Resolver):
@@ -155,8 +172,8 @@ def _value(node: Any) -> Any:
     elif tag == _SEQ:
         result = LineList()
         mark = node.start_mark
-        result.line, result.column = mark.line + 1, mark.column + 1
-        marks = result.item_marks
+        result._line, result._column = mark.line + 1, mark.column + 1
+        result._item_marks = marks = []
         for item in node.value:
             mark = item.start_mark
             marks.append((mark.line + 1, mark.column + 1))
@@ -175,8 +192,8 @@ def _mapping(node: MappingNode) -> LineDict:
         pairs = node.value
     result = LineDict()
     mark = node.start_mark
-    result.line, result.column = mark.line + 1, mark.column + 1
-    marks = result.key_marks
+    result._line, result._column = mark.line + 1, mark.column + 1
+    result._key_marks = marks = {}
     for key_node, value_node in pairs:
         mark = key_node.start_mark
         if key_node.__class__ is not ScalarNode:
@@ -206,8 +223,8 @@ def _function(name: str, node: Any) -> LineDict:
         value = _mapping(node)
     result = LineDict()
     mark = node.start_mark
-    result.line, result.column = mark.line + 1, mark.column + 1
-    result.key_marks[name] = (result.line, result.column)
+    result._line, result._column = mark.line + 1, mark.column + 1
+    result._key_marks = {name: (mark.line + 1, mark.column + 1)}
     result[name] = value
     return result
 
@@ -292,20 +309,52 @@ class _Duplicate(ValueError):
     pass
 
 
-def _json_object(pairs: list) -> LineDict:
-    result = LineDict(pairs)
-    if len(result) != len(pairs):
-        seen: set = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _Duplicate(key)
-            seen.add(key)
-    return result
+class _JsonDocument:
+    """The text of a parsed JSON document, to take its marks from when one is first asked for."""
+
+    __slots__ = ("text", "root", "done")
+
+    def __init__(self, text: str):
+        self.text, self.root, self.done = text, None, False
+
+    def mark(self) -> None:
+        if not self.done:
+            self.done = True
+            self.root = _mark_json(self.text, self.root)
+
+
+class _NotPlain(Exception):
+    """The top of the document is not plain enough for the quick walk: json.loads decides."""
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
 
 
 def load_json(text: str) -> Any:
+    """``json.loads`` with duplicate keys refused and the YAML 1.1 numbers. The top-level
+    mapping and the mappings directly in it (``Resources``, ``Parameters``, ...) are walked
+    here so that their keys' lines are known at once (the resources' lines, which every scan
+    reports); every deeper value is parsed by json's C scanner, and the remaining marks are
+    taken from the text the first time any is asked for (a finding's place)."""
+    document = _JsonDocument(text)
+
+    def new_object(pairs: list) -> LineDict:
+        result = LineDict(pairs)
+        if len(result) != len(pairs):
+            seen: set = set()
+            for key, _ in pairs:
+                if key in seen:
+                    raise _Duplicate(key)
+                seen.add(key)
+        result._doc = document
+        return result
+
+    decoder = json.JSONDecoder(object_pairs_hook=new_object, parse_float=_json_float)
     try:
-        value = json.loads(text, object_pairs_hook=_json_object, parse_float=_json_float)
+        try:
+            value = _quick(text, decoder.scan_once, new_object)
+        except _NotPlain:
+            value = decoder.decode(text)
     except RecursionError:
         raise TemplateSyntaxError("the template is nested too deeply") from None
     except _Duplicate as duplicate:
@@ -318,18 +367,76 @@ def load_json(text: str) -> Any:
         message = getattr(error, "msg", None) or str(error)
         where = f"line {line}, column {column}: " if line else ""
         raise TemplateSyntaxError(f"the template is not valid JSON: {where}{message}", line, column) from None
-    return _mark_json(text, value)
+    document.root = value
+    if not isinstance(value, dict):
+        document.mark()
+        return document.root
+    return value
 
 
-# Every token that opens, closes or keys a container: strings (a key when ":" follows), brackets
-# and the first character of every other value (numbers, true, false, null).
+def _quick(text: str, scan: Any, new_object: Any) -> Any:
+    start = _SPACE.match(text).end()
+    if text[start:start + 1] != "{":
+        raise _NotPlain
+    lines = [0, 0]  # the newlines counted so far, and up to which offset
+    value, end = _quick_object(text, start, scan, new_object, 0, lines)
+    if _SPACE.match(text, end).end() != len(text):
+        raise _NotPlain
+    return value
+
+
+def _quick_object(text: str, index: int, scan: Any, new_object: Any, depth: int, lines: list) -> tuple:
+    pairs = []
+    key_lines = {}
+    space = _SPACE.match
+    index = space(text, index + 1).end()
+    if text[index:index + 1] == "}":
+        result = new_object(pairs)
+        result._key_lines = key_lines
+        return result, index + 1
+    while True:
+        if text[index:index + 1] != '"':
+            raise _NotPlain
+        try:
+            key, after = scan(text, index)
+        except StopIteration:
+            raise _NotPlain from None
+        lines[0] += text.count("\n", lines[1], index)
+        lines[1] = index
+        key_lines[key] = lines[0] + 1
+        index = space(text, after).end()
+        if text[index:index + 1] != ":":
+            raise _NotPlain
+        index = space(text, index + 1).end()
+        if depth == 0 and text[index:index + 1] == "{":
+            value, index = _quick_object(text, index, scan, new_object, 1, lines)
+        else:
+            try:
+                value, index = scan(text, index)
+            except StopIteration:
+                raise _NotPlain from None
+        pairs.append((key, value))
+        index = space(text, index).end()
+        ch = text[index:index + 1]
+        if ch == "}":
+            result = new_object(pairs)
+            result._key_lines = key_lines
+            return result, index + 1
+        if ch != ",":
+            raise _NotPlain
+        index = space(text, index + 1).end()
+
+
+# Every token that opens, closes or keys a container, and every other value: strings (a key when
+# ":" follows), brackets, and numbers, true, false and null.
 _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"(\s*:)?|[{}\[\]]|[^\s,:{}\[\]"]+')
+_NEWLINE = re.compile("\n")
 
 
 def _mark_json(text: str, root: Any) -> Any:
     """Give every mapping of ``root`` its marks and turn every list into a marked LineList,
-    walking the text once in document order alongside the parsed values (json.loads keeps
-    key order). Returns the root (a new object when it is a list)."""
+    walking the text once in document order alongside the parsed values (json keeps key
+    order). Returns the root (a new object when it is a list)."""
     if not isinstance(root, (dict, list)):
         return root
     newlines = [m.start() for m in _NEWLINE.finditer(text)]
@@ -344,11 +451,11 @@ def _mark_json(text: str, root: Any) -> Any:
             continue
         if keys is not None and match.group(1) is not None:  # a key of the current mapping
             key = next(keys)
-            current.key_marks[key] = _json_mark(newlines, match.start())
+            current._key_marks[key] = _json_mark(newlines, match.start())
             continue
         if first != "{" and first != "[":
             if keys is None and current is not None:
-                current.item_marks.append(_json_mark(newlines, match.start()))
+                current._item_marks.append(_json_mark(newlines, match.start()))
             continue
         mark = _json_mark(newlines, match.start())
         if current is None:
@@ -356,8 +463,8 @@ def _mark_json(text: str, root: Any) -> Any:
         elif keys is not None:
             node = current[key]
         else:
-            current.item_marks.append(mark)
-            node = current[len(current.item_marks) - 1]
+            current._item_marks.append(mark)
+            node = current[len(current._item_marks) - 1]
         if first == "[":
             marked = LineList(node)
             if current is None:
@@ -365,15 +472,15 @@ def _mark_json(text: str, root: Any) -> Any:
             elif keys is not None:
                 current[key] = marked
             else:
-                current[len(current.item_marks) - 1] = marked
+                current[len(current._item_marks) - 1] = marked
             node = marked
-        node.line, node.column = mark
+            node._item_marks = []
+        else:
+            node._key_marks = {}
+        node._line, node._column = mark
         stack.append((current, keys, key))
         current, keys = node, (iter(list(node)) if first == "{" else None)
     return root
-
-
-_NEWLINE = re.compile("\n")
 
 
 def _json_mark(newlines: list[int], offset: int) -> tuple[int, int]:
