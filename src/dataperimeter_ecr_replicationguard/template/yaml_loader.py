@@ -1,8 +1,9 @@
 """The one template reader: ``hook-handler scan`` and the hook's STACK and CHANGE_SET targets
 read a template with it, so both doors see the same document by construction.
 
-YAML is parsed by libyaml (PyYAML's C parser, ``yaml.CParser``) and the nodes are turned into
-values here, with what CloudFormation adds and nothing else:
+YAML is parsed by libyaml (PyYAML's C parser) and the nodes are turned into values by
+:mod:`.yaml_nodes` (imported on the first YAML text: a JSON-only scan never imports PyYAML), with
+what CloudFormation adds and nothing else:
 
 - short-form tags (``!Ref X`` is ``{"Ref": "X"}``, ``!GetAtt A.B`` is
   ``{"Fn::GetAtt": ["A", "B"]}``, ``!Sub``, ``!If``, ..., ``!Condition`` and the rule functions
@@ -13,8 +14,9 @@ values here, with what CloudFormation adds and nothing else:
 - every mapping remembers its line and each key's line and column, every list each item's
   (1-based), for messages: :class:`LineDict` and :class:`LineList`.
 
-JSON (a text that starts with ``{``) is parsed by :func:`json.loads` (C), refusing duplicate keys;
-the same marks are then taken from one pass of a regular expression over the text. Numbers keep
+JSON (a text that starts with ``{``) is parsed by json's C scanner, refusing duplicate keys; the
+keys' lines of the top two levels (the resources' lines) are taken at once, every other mark from
+one pass of a regular expression over the text when one is first asked for. Numbers keep
 the YAML 1.1 reading cfn-lint gives them (``1e5`` without a dot is the text ``"1e5"``), so a
 JSON template reads exactly as it did through cfn-lint's decoder.
 
@@ -32,10 +34,6 @@ from bisect import bisect_right
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-from yaml.constructor import SafeConstructor
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
-
 _FUNCTIONS = (
     "And", "Base64", "Cidr", "Equals", "FindInMap", "GetAZs", "If", "ImportValue", "Join",
     "Length", "Not", "Or", "Select", "Split", "Sub", "ToJsonString", "Transform",
@@ -44,12 +42,6 @@ _FUNCTIONS = (
 )
 _TAGS = {"!Ref": "Ref", "!Condition": "Condition", "!GetAtt": "Fn::GetAtt"}
 _TAGS.update({f"!{name}": f"Fn::{name}" for name in _FUNCTIONS})
-
-_STR = "tag:yaml.org,2002:str"
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
-_MERGE = "tag:yaml.org,2002:merge"
-
 
 class TemplateSyntaxError(ValueError):
     """The text is neither a JSON nor a YAML CloudFormation template. ``line`` and ``column``
@@ -107,150 +99,9 @@ class LineList(list):
     item_marks = property(lambda self: self._item_marks, lambda self, v: setattr(self, "_item_marks", v))
 
 
-class _Resolver(yaml.resolver.Resolver):
-    pass
-
-
-# Drop the timestamp resolver: CloudFormation reads 2012-10-17 as text.
-_Resolver.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
-}
-
-
-try:  # libyaml scans, parses and composes; the nodes are turned into values here
-    from yaml.cyaml import CParser as _Base
-except ImportError:  # pragma: no cover - PyYAML built without libyaml: the same, in Python
-    from yaml.composer import Composer
-    from yaml.parser import Parser
-    from yaml.reader import Reader
-    from yaml.scanner import Scanner
-
-    class _Base(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
-        def __init__(self, stream: str):
-            Reader.__init__(self, stream)
-            Scanner.__init__(self)
-            Parser.__init__(self)
-            Composer.__init__(self)
-
-
-class _Parser(_Base, _Resolver):
-    def __init__(self, stream: str):
-        _Base.__init__(self, stream)
-        _Resolver.__init__(self)
-
-
-_SAFE = SafeConstructor()
-_SCALARS = {
-    "tag:yaml.org,2002:null": _SAFE.construct_yaml_null,
-    "tag:yaml.org,2002:bool": _SAFE.construct_yaml_bool,
-    "tag:yaml.org,2002:int": _SAFE.construct_yaml_int,
-    "tag:yaml.org,2002:float": _SAFE.construct_yaml_float,
-}
-
-
-def _where(mark: Any) -> str:
-    return f"line {mark.line + 1}, column {mark.column + 1}"
-
-
-def _error(message: str, mark: Any) -> TemplateSyntaxError:
-    return TemplateSyntaxError(f"{_where(mark)}: {message}", mark.line + 1, mark.column + 1)
-
-
-def _value(node: Any) -> Any:
-    kind = node.__class__
-    tag = node.tag
-    if kind is ScalarNode:
-        if tag == _STR:
-            return node.value
-        construct = _SCALARS.get(tag)
-        if construct is not None:
-            return construct(node)
-    elif kind is MappingNode:
-        if tag == _MAP:
-            return _mapping(node)
-    elif tag == _SEQ:
-        result = LineList()
-        mark = node.start_mark
-        result._line, result._column = mark.line + 1, mark.column + 1
-        result._item_marks = marks = []
-        for item in node.value:
-            mark = item.start_mark
-            marks.append((mark.line + 1, mark.column + 1))
-            result.append(_value(item))
-        return result
-    name = _TAGS.get(tag)
-    if name is None:
-        raise _error(f"unsupported tag {_cut(tag)} (not a CloudFormation intrinsic function)", node.start_mark)
-    return _function(name, node)
-
-
-def _mapping(node: MappingNode) -> LineDict:
-    pairs = node.value
-    if any(key.tag == _MERGE for key, _ in pairs):
-        _SAFE.flatten_mapping(node)  # "<<: {...}" (aliases are refused before parsing)
-        pairs = node.value
-    result = LineDict()
-    mark = node.start_mark
-    result._line, result._column = mark.line + 1, mark.column + 1
-    result._key_marks = marks = {}
-    for key_node, value_node in pairs:
-        mark = key_node.start_mark
-        if key_node.__class__ is not ScalarNode:
-            raise _error("a mapping key must be a scalar, not a " +
-                         ("mapping" if key_node.__class__ is MappingNode else "list"), mark)
-        key = key_node.value if key_node.tag == _STR else _value(key_node)
-        if key is None:
-            raise _error(f"null key {_cut(key_node.value)} is not allowed", mark)
-        if isinstance(key, dict):  # a tagged key: !Ref X: ...
-            raise _error(f"a mapping key cannot be a function ({_cut(key_node.tag)})", mark)
-        if key in result:
-            raise _error(f"duplicate key {_cut(key)}", mark)
-        marks[key] = (mark.line + 1, mark.column + 1)
-        result[key] = _value(value_node)
-    return result
-
-
-def _function(name: str, node: Any) -> LineDict:
-    kind = node.__class__
-    if kind is ScalarNode:
-        value: Any = node.value
-        if name == "Fn::GetAtt":
-            value = value.split(".", 1)
-    elif kind is SequenceNode:
-        value = _value(SequenceNode(_SEQ, node.value, node.start_mark, node.end_mark))
-    else:
-        value = _mapping(node)
-    result = LineDict()
-    mark = node.start_mark
-    result._line, result._column = mark.line + 1, mark.column + 1
-    result._key_marks = {name: (mark.line + 1, mark.column + 1)}
-    result[name] = value
-    return result
-
-
 def _cut(value: Any, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def load_yaml(text: str) -> Any:
-    if "&" in text:  # an alias needs an anchor: without "&" there is none to refuse
-        _refuse_aliases(text)
-    parser = _Parser(text)
-    try:
-        node = parser.get_single_node()
-    finally:
-        parser.dispose()
-    if node is None:
-        return None
-    return _value(node)
-
-
-def _refuse_aliases(text: str) -> None:
-    for token in yaml.scan(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-        if isinstance(token, yaml.AliasToken):
-            raise _error("YAML aliases (*name) are not allowed in CloudFormation templates", token.start_mark)
 
 
 def load_template_text(text: str) -> Any:
@@ -272,26 +123,10 @@ def load_template_text(text: str) -> Any:
 
 
 def _load_yaml_reporting(text: str) -> Any:
-    try:
-        return load_yaml(text)
-    except RecursionError:
-        raise TemplateSyntaxError("the template is nested too deeply") from None
-    except yaml.YAMLError as error:
-        raise _yaml_error(error) from None
+    from .yaml_nodes import load_yaml_reporting  # PyYAML only for YAML: a JSON-only scan never imports it
 
+    return load_yaml_reporting(text)
 
-def _yaml_error(error: yaml.YAMLError) -> TemplateSyntaxError:
-    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-    context = getattr(error, "context", None) or ""
-    if "expected a single document" in context:
-        problem = "the text holds more than one YAML document (---); a template is one document"
-    elif "exceeded maximum nesting depth" in problem:
-        problem = "the template is nested too deeply"
-    if mark is None:
-        return TemplateSyntaxError(f"the template is not valid YAML: {problem}")
-    return TemplateSyntaxError(f"the template is not valid YAML: {_where(mark)}: {problem}",
-                               mark.line + 1, mark.column + 1)
 
 
 # -- JSON ----------------------------------------------------------------------------------------
