@@ -4,13 +4,14 @@ listed in ``<system-out>``."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from .report import Record, ScanReport
 
 
 def render(report: ScanReport) -> str:
+    import xml.etree.ElementTree as ET  # here: only a junit report pays its import
+
     by_resource: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for record in report.sorted_records():
         by_resource[(record.file, record.finding.logical_id)].append(record)
