@@ -28,10 +28,10 @@ Neither cfn-lint nor this module is imported for the hook's RESOURCE targets.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from bisect import bisect_right
-from types import MappingProxyType
 from typing import Any
 
 _FUNCTIONS = (
@@ -53,34 +53,57 @@ class TemplateSyntaxError(ValueError):
         self.column = column
 
 
-_NO_MARKS: Any = MappingProxyType({})
-
-
 class LineDict(dict):
     """A mapping that knows where it starts (``line``, ``column``) and where each key is
     written: ``key_marks[key] == (line, column)``; ``key_lines[key]`` is the line alone
-    (1-based). The marks of a JSON document are taken from its text on first use."""
+    (1-based). Compact until asked: a YAML mapping keeps its marks as one array of numbers (no
+    objects for the garbage collector to walk), a JSON document takes them from its text."""
 
-    _line: int | None = None
-    _column: int | None = None
-    _key_marks: Any = _NO_MARKS
-    _key_lines: dict | None = None
-    _doc: Any = None  # a JSON document whose marks are not taken yet
+    __slots__ = ("_line", "_column", "_raw", "_doc", "_key_marks", "_key_lines")
 
     def _marked(self) -> LineDict:
-        if self._doc is not None:
-            self._doc.mark()
+        doc = getattr(self, "_doc", None)
+        if doc is not None:
+            doc.mark()
         return self
 
-    line = property(lambda self: self._marked()._line, lambda self, v: setattr(self, "_line", v))
-    column = property(lambda self: self._marked()._column, lambda self, v: setattr(self, "_column", v))
-    key_marks = property(lambda self: self._marked()._key_marks, lambda self, v: setattr(self, "_key_marks", v))
+    @property
+    def line(self) -> int | None:
+        return getattr(self._marked(), "_line", None)
+
+    @line.setter
+    def line(self, value: int | None) -> None:
+        self._line = value
+
+    @property
+    def column(self) -> int | None:
+        return getattr(self._marked(), "_column", None)
+
+    @column.setter
+    def column(self, value: int | None) -> None:
+        self._column = value
+
+    @property
+    def key_marks(self) -> dict:
+        self._marked()
+        try:
+            return self._key_marks
+        except AttributeError:
+            raw = getattr(self, "_raw", None)
+            self._key_marks = {} if raw is None else dict(zip(self, zip(raw[0::2], raw[1::2])))
+            return self._key_marks
+
+    @key_marks.setter
+    def key_marks(self, value: dict) -> None:
+        self._key_marks = value
 
     @property
     def key_lines(self) -> dict:
-        if self._key_lines is None:
+        try:
+            return self._key_lines
+        except AttributeError:
             self._key_lines = {key: mark[0] for key, mark in self.key_marks.items()}
-        return self._key_lines
+            return self._key_lines
 
     @key_lines.setter
     def key_lines(self, value: dict) -> None:
@@ -90,13 +113,36 @@ class LineDict(dict):
 class LineList(list):
     """A list that knows where it starts and where each item is written (``item_marks[i]``)."""
 
-    _line: int | None = None
-    _column: int | None = None
-    _item_marks: Any = ()
+    __slots__ = ("_line", "_column", "_raw", "_item_marks")
 
-    line = property(lambda self: self._line, lambda self, v: setattr(self, "_line", v))
-    column = property(lambda self: self._column, lambda self, v: setattr(self, "_column", v))
-    item_marks = property(lambda self: self._item_marks, lambda self, v: setattr(self, "_item_marks", v))
+    @property
+    def line(self) -> int | None:
+        return getattr(self, "_line", None)
+
+    @line.setter
+    def line(self, value: int | None) -> None:
+        self._line = value
+
+    @property
+    def column(self) -> int | None:
+        return getattr(self, "_column", None)
+
+    @column.setter
+    def column(self, value: int | None) -> None:
+        self._column = value
+
+    @property
+    def item_marks(self) -> list:
+        try:
+            return self._item_marks
+        except AttributeError:
+            raw = getattr(self, "_raw", None)
+            self._item_marks = [] if raw is None else list(zip(raw[0::2], raw[1::2]))
+            return self._item_marks
+
+    @item_marks.setter
+    def item_marks(self, value: list) -> None:
+        self._item_marks = value
 
 
 def _cut(value: Any, limit: int = 80) -> str:
@@ -185,6 +231,8 @@ def load_json(text: str) -> Any:
         return result
 
     decoder = json.JSONDecoder(object_pairs_hook=new_object, parse_float=_json_float)
+    collecting = gc.isenabled()
+    gc.disable()  # the values are a tree: the cyclic collector would walk them for nothing
     try:
         try:
             value = _quick(text, decoder.scan_once, new_object)
@@ -202,6 +250,9 @@ def load_json(text: str) -> Any:
         message = getattr(error, "msg", None) or str(error)
         where = f"line {line}, column {column}: " if line else ""
         raise TemplateSyntaxError(f"the template is not valid JSON: {where}{message}", line, column) from None
+    finally:
+        if collecting:
+            gc.enable()
     document.root = value
     if not isinstance(value, dict):
         document.mark()

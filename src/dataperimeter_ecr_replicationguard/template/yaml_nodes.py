@@ -4,6 +4,8 @@ tags and the line and column of every key and item. Imported on the first YAML t
 
 from __future__ import annotations
 
+import gc
+from array import array
 from typing import Any
 
 import yaml
@@ -84,10 +86,12 @@ def _value(node: Any) -> Any:
         result = LineList()
         mark = node.start_mark
         result._line, result._column = mark.line + 1, mark.column + 1
-        result._item_marks = marks = []
+        result._raw = raw = array("l")
+        mark_item = raw.append
         for item in node.value:
             mark = item.start_mark
-            marks.append((mark.line + 1, mark.column + 1))
+            mark_item(mark.line + 1)
+            mark_item(mark.column + 1)
             result.append(_value(item))
         return result
     name = _TAGS.get(tag)
@@ -104,7 +108,8 @@ def _mapping(node: MappingNode) -> LineDict:
     result = LineDict()
     mark = node.start_mark
     result._line, result._column = mark.line + 1, mark.column + 1
-    result._key_marks = marks = {}
+    result._raw = raw = array("l")
+    mark_key = raw.append
     for key_node, value_node in pairs:
         mark = key_node.start_mark
         if key_node.__class__ is not ScalarNode:
@@ -117,7 +122,8 @@ def _mapping(node: MappingNode) -> LineDict:
             raise _error(f"a mapping key cannot be a function ({_cut(key_node.tag)})", mark)
         if key in result:
             raise _error(f"duplicate key {_cut(key)}", mark)
-        marks[key] = (mark.line + 1, mark.column + 1)
+        mark_key(mark.line + 1)
+        mark_key(mark.column + 1)
         result[key] = _value(value_node)
     return result
 
@@ -135,22 +141,29 @@ def _function(name: str, node: Any) -> LineDict:
     result = LineDict()
     mark = node.start_mark
     result._line, result._column = mark.line + 1, mark.column + 1
-    result._key_marks = {name: (mark.line + 1, mark.column + 1)}
+    result._raw = array("l", (mark.line + 1, mark.column + 1))
     result[name] = value
     return result
 
 
 def load_yaml(text: str) -> Any:
+    """The text's one document. The cyclic garbage collector is paused meanwhile: the nodes
+    and values are trees (aliases are refused), so it would find nothing, yet it walked the
+    growing heap again and again (a third of the time of a 1,000-resource template)."""
     if "&" in text:  # an alias needs an anchor: without "&" there is none to refuse
         _refuse_aliases(text)
-    parser = _Parser(text)
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        node = parser.get_single_node()
+        parser = _Parser(text)
+        try:
+            node = parser.get_single_node()
+        finally:
+            parser.dispose()
+        return None if node is None else _value(node)
     finally:
-        parser.dispose()
-    if node is None:
-        return None
-    return _value(node)
+        if collecting:
+            gc.enable()
 
 
 def _refuse_aliases(text: str) -> None:
