@@ -92,7 +92,7 @@ def _value(node: Any) -> Any:
             mark = item.start_mark
             mark_item(mark.line + 1)
             mark_item(mark.column + 1)
-            result.append(_value(item))
+            result.append(item.value if item.tag == _STR and item.__class__ is ScalarNode else _value(item))
         return result
     name = _TAGS.get(tag)
     if name is None:
@@ -101,30 +101,35 @@ def _value(node: Any) -> Any:
 
 
 def _mapping(node: MappingNode) -> LineDict:
-    pairs = node.value
-    if any(key.tag == _MERGE for key, _ in pairs):
-        _SAFE.flatten_mapping(node)  # "<<: {...}" (aliases are refused before parsing)
-        pairs = node.value
     result = LineDict()
     mark = node.start_mark
     result._line, result._column = mark.line + 1, mark.column + 1
     result._raw = raw = array("l")
     mark_key = raw.append
-    for key_node, value_node in pairs:
+    for key_node, value_node in node.value:
         mark = key_node.start_mark
         if key_node.__class__ is not ScalarNode:
             raise _error("a mapping key must be a scalar, not a " +
                          ("mapping" if key_node.__class__ is MappingNode else "list"), mark)
-        key = key_node.value if key_node.tag == _STR else _value(key_node)
-        if key is None:
-            raise _error(f"null key {_cut(key_node.value)} is not allowed", mark)
-        if isinstance(key, dict):  # a tagged key: !Ref X: ...
-            raise _error(f"a mapping key cannot be a function ({_cut(key_node.tag)})", mark)
+        tag = key_node.tag
+        if tag == _STR:
+            key = key_node.value
+        elif tag == _MERGE:  # "<<: {...}" (aliases are refused before parsing): merged, then read again
+            _SAFE.flatten_mapping(node)
+            return _mapping(node)
+        else:
+            key = _value(key_node)
+            if key is None:
+                raise _error(f"null key {_cut(key_node.value)} is not allowed", mark)
+            if isinstance(key, dict):  # a tagged key: !Ref X: ...
+                raise _error(f"a mapping key cannot be a function ({_cut(tag)})", mark)
         if key in result:
             raise _error(f"duplicate key {_cut(key)}", mark)
         mark_key(mark.line + 1)
         mark_key(mark.column + 1)
-        result[key] = _value(value_node)
+        # most values are plain text: read here rather than through _value
+        result[key] = value_node.value if value_node.tag == _STR and value_node.__class__ is ScalarNode \
+            else _value(value_node)
     return result
 
 
