@@ -225,7 +225,8 @@ def markdown(r: dict) -> str:
         "the 10x25 replication configuration) vs the floor: the same `cloudformation_cli_python_lib.Hook`",
         "entrypoint with a handler that returns SUCCESS at once (bench/noop_hook.py).",
         "",
-        f"Most of the floor is the boto3 session the library builds from the caller credentials on every call "
+        f"About {r['session']['share']['median'] * 100:.0f} % of the floor is the boto3 session the library builds "
+        "from the caller credentials on every call "
         f"(`boto3_proxy._get_boto_session`, measured alone in the same rounds): {ms(r['session']['session'])} ms of "
         f"the floor's {ms(r['session']['floor'])} ms, {x(r['session']['share'])} of it (per-round ratio; above 1x "
         "in a round means the round's floor ran faster than its session alone: noise on a busy machine).",
