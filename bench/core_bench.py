@@ -9,12 +9,11 @@ import re
 import cfn_guard_rs
 from cfn_guard_rs.cfn_guard_rs import run_checks_rs
 
+import timing
+import workloads as w
 from dataperimeter_ecr_replicationguard.core import evaluate
 from dataperimeter_ecr_replicationguard.settings import parse_settings
 from dataperimeter_ecr_replicationguard.trust_sources.static import static_trust
-
-import timing
-import workloads as w
 
 SIZES = (3, 500, 5000, 20000)
 REPLICATION = "AWS::ECR::ReplicationConfiguration"
@@ -74,3 +73,57 @@ def run(repeat: int = 15) -> dict:
                 measured["guard_rs"], measured["replication_with_settings"]),
         }
     return results
+
+
+# Cold against cold: a fresh interpreter imports, reads the configuration (ours) or the rule
+# (cfn-guard-rs parses it on every call anyway), checks the one resource and exits.
+COLD = """
+import json, sys, time
+started = time.perf_counter()
+sys.path[:0] = [{src!r}, {here!r}]
+import workloads as w
+accounts = w.trusted_accounts({n})
+props = w.replication_properties(accounts)
+made = time.perf_counter()
+if {peer}:
+    import cfn_guard_rs
+    template = w.template({{"R": {{"Type": "AWS::ECR::ReplicationConfiguration", "Properties": props}}}})
+    rule = w.guard_rule(accounts)
+    t0 = time.perf_counter()
+    cfn_guard_rs.run_checks(template, rule)
+else:
+    from dataperimeter_ecr_replicationguard.core import evaluate
+    from dataperimeter_ecr_replicationguard.settings import parse_settings
+    from dataperimeter_ecr_replicationguard.trust_sources.static import static_trust
+    config = w.type_configuration(accounts)
+    t0 = time.perf_counter()
+    evaluate("AWS::ECR::ReplicationConfiguration", "R", props, static_trust(parse_settings(config), w.DEPLOYING, "aws"))
+done = time.perf_counter()
+print(json.dumps({{"import_and_first": done - made, "first": done - t0}}))
+"""
+
+
+def cold(sizes=(3, 5000), repeat: int = 7) -> dict:
+    import os
+    import subprocess
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    src = os.path.join(os.path.dirname(here), "src")
+    out = {}
+    for n in sizes:
+        runs: dict = {"ours": [], "guard_rs": []}
+        for _ in range(repeat):
+            for side, peer in (("ours", False), ("guard_rs", True)):
+                t0 = timing.time.perf_counter()
+                proc = subprocess.run([sys.executable, "-c", COLD.format(src=src, here=here, n=n, peer=peer)],
+                                      capture_output=True, text=True, check=True)
+                wall = timing.time.perf_counter() - t0
+                runs[side].append({**json.loads(proc.stdout.strip().splitlines()[-1]), "wall": wall})
+        out[n] = {}
+        for key in ("wall", "import_and_first"):
+            ours = [r[key] for r in runs["ours"]]
+            peer = [r[key] for r in runs["guard_rs"]]
+            out[n][key] = {"ours": timing.summary(ours), "guard_rs": timing.summary(peer),
+                           "ratio_guard_rs_over_ours": timing.ratios(peer, ours)}
+    return out

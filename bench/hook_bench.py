@@ -82,6 +82,28 @@ def warm(sizes=(3, 5000), repeat: int = 15, number: int = 30) -> dict:
     return results
 
 
+def session_share(repeat: int = 15, number: int = 30) -> dict:
+    """How much of the floor (the library's entrypoint with a no-op handler) is the boto3
+    session the library builds from the caller credentials on every call
+    (``boto3_proxy._get_boto_session``, called as ``Hook._parse_request`` calls it)."""
+    import copy
+
+    from cloudformation_cli_python_lib.boto3_proxy import _get_boto_session
+    from cloudformation_cli_python_lib.utils import Credentials
+
+    import noop_hook
+
+    event, _ = requests(3)
+    events = [copy.deepcopy(event) for _ in range(number * repeat + 2)]
+    credentials = Credentials(**json.loads(event["requestData"]["callerCredentials"]))
+    measured = timing.rounds({
+        "floor": lambda: timing.per_call(lambda: noop_hook.hook(events.pop(), None), number),
+        "session": lambda: timing.per_call(lambda: _get_boto_session(credentials), number),
+    }, repeat)
+    return {name: timing.summary(v) for name, v in measured.items()} | {
+        "share": timing.ratios(measured["session"], measured["floor"])}
+
+
 def cold(repeat: int = 10, n_accounts: int = 3) -> dict:
     event, _ = requests(n_accounts)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:

@@ -1,4 +1,4 @@
-"""`make bench`: every measurement of issue 7 in one run, then docs/performance.md and the plot.
+"""`make bench`: every measurement of issues 7 and 20 in one run, then docs/performance.md and the plot.
 
 Usage: bench/.venv/bin/python bench/run.py [--quick]   (--quick: fewer repeats, for a smoke run)
 Results are also kept in bench/work/results.json."""
@@ -17,9 +17,11 @@ ROOT = os.path.dirname(HERE)
 sys.path[:0] = [os.path.join(ROOT, "src"), HERE]
 
 import core_bench  # noqa: E402
+import flat_bench  # noqa: E402
 import hook_bench  # noqa: E402
 import report  # noqa: E402
 import scan_bench  # noqa: E402
+import stack_bench  # noqa: E402
 
 
 def step(name: str, fn, *args, **kwargs):
@@ -51,7 +53,10 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     results = {
         "core": step("core analysis vs cfn-guard-rs", core_bench.run, repeat=3 if quick else 9),
+        "core_cold": step("core analysis, cold vs cold", core_bench.cold, repeat=2 if quick else 7),
+        "flat": step("policy analysis flat, every operator family", flat_bench.run, repeat=2 if quick else 7),
         "warm": step("warm invocation vs floor", hook_bench.warm, repeat=5 if quick else 21),
+        "session": step("boto3 session share of the floor", hook_bench.session_share, repeat=5 if quick else 21),
         "cold": step("cold start vs floor", hook_bench.cold, repeat=3 if quick else 15),
         "import_path": step("import path", hook_bench.import_path),
         "memory": {
@@ -59,7 +64,8 @@ def main(argv: list[str]) -> int:
             "warm_5000": step("memory: warm invocations, 5,000 accounts", hook_bench.memory, 5000),
             "core_20000": step("memory: core at 20,000 accounts", hook_bench.core_memory, 20000),
         },
-        "scan": step("scan 1,000 templates", scan_bench.run, work, repeat=1 if quick else 5),
+        "scan": step("scan templates", scan_bench.run, work, repeat=1 if quick else 5),
+        "stack": step("STACK target", stack_bench.run, repeat=2 if quick else 7),
         "orgs": step("Organizations, 10,000 accounts", orgs, 1 if quick else 3, 3 if quick else 10),
     }
     results["machine"] = report.machine()

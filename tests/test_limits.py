@@ -194,3 +194,68 @@ def test_25_rules_of_100_foreign_destinations_count_what_the_message_leaves_out(
     assert "/ReplicationConfiguration/Rules/0/Destinations/0/RegistryId" in message
     shown = message.count("[ECR-REPLICATION-UNTRUSTED-DESTINATION]")
     assert message.endswith(f"(+{2500 - shown} more in the hook annotations)"), message[-80:]
+
+
+class _CountedSet(frozenset):
+    """A trusted set that counts how often it is walked (``iter``); lookups (``in``) are free."""
+
+    walks = 0
+
+    def __iter__(self):
+        type(self).walks += 1
+        return super().__iter__()
+
+
+def _counted_trust(n: int = 20_000):
+    from dataperimeter_ecr_replicationguard.core.trust import Trust
+
+    _CountedSet.walks = 0
+    return Trust(accounts=_CountedSet(f"{200_000_000_000 + i:012d}" for i in range(n)),
+                 organization_ids=_CountedSet(f"o-{i:010d}" for i in range(n)),
+                 ou_paths=_CountedSet(f"o-{i:010d}/r-ab12/ou-ab12-{i:08d}/" for i in range(n)))
+
+
+def _policy(operator: str, key: str, values: list[str]) -> dict:
+    statements = [{"Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage",
+                   "Condition": {operator: {key: value}}} for value in values]
+    return {"RepositoryName": "app", "RepositoryPolicyText": {"Version": "2012-10-17", "Statement": statements}}
+
+
+@pytest.mark.parametrize(
+    "operator, key, value",
+    [
+        ("StringEqualsIgnoreCase", "aws:PrincipalAccount", lambda i: f"{200_000_000_000 + i:012d}"),
+        ("StringEqualsIgnoreCase", "aws:PrincipalOrgID", lambda i: f"O-{i:010d}"),
+        ("StringEqualsIgnoreCase", "aws:SourceOrgID", lambda i: f"o-{i:010d}"),
+        ("ForAnyValue:StringLike", "aws:PrincipalOrgPaths", lambda i: f"o-{i:010d}/r-ab12/ou-ab12-{i:08d}/*"),
+        ("ForAnyValue:StringEquals", "aws:PrincipalOrgPaths", lambda i: f"o-{i:010d}/r-ab12/*"),
+        ("StringEquals", "aws:PrincipalAccount", lambda i: f"{200_000_000_000 + i:012d}"),
+        ("ArnLike", "aws:PrincipalArn", lambda i: f"arn:aws:iam::{200_000_000_000 + i:012d}:role/*"),
+    ],
+)
+def test_no_condition_walks_the_trusted_set_per_value(operator, key, value):
+    """Issue 20: "StringEqualsIgnoreCase" lower-cased the whole trusted set for every value, and
+    org-path matching compared every value with every trusted path (1 s for 50 statements at
+    77,000 accounts). The analysis may walk the trusted set once (to build a lookup, kept with
+    the set), never once per value: 60 statements, at most one walk per set."""
+    from dataperimeter_ecr_replicationguard.core import evaluate
+
+    trust = _counted_trust()
+    policy = _policy(operator, key, [value(i * 97) for i in range(60)])
+    findings = evaluate("AWS::ECR::Repository", "R", policy, trust)
+    assert _CountedSet.walks <= 3, _CountedSet.walks
+    if "Source" not in key:
+        assert [f.rule_id for f in findings] == [], findings  # every value trusted: pinned
+    walked = _CountedSet.walks
+    evaluate("AWS::ECR::Repository", "R", policy, trust)
+    assert _CountedSet.walks == walked  # the lookups are kept with the trusted set
+
+
+@pytest.mark.parametrize("value", ["o-1/", "o-1/r-1/ou-2/x", "o-12/", "o-1", "", "o-1/r-1/ou-1/*", "x/o-1/", "o-2/r"])
+def test_org_path_prefixes_match_exactly_what_startswith_matched(value):
+    from dataperimeter_ecr_replicationguard.core.trust import Trust
+
+    for ou_paths in (frozenset(), frozenset({"o-1/r-1/ou-1/"}), frozenset({"o-2/r", "o-1/r-1/ou-2/"}), frozenset({""})):
+        trust = Trust(organization_ids=frozenset({"o-1"}), ou_paths=ou_paths)
+        expected = any(value.startswith(p) for p in {"o-1/"} | set(ou_paths))
+        assert trust.trusts_org_path_prefix(value) is expected, (value, ou_paths)

@@ -83,12 +83,32 @@ def test_jobs_must_be_positive(folder):
     assert (code, out) == (2, "") and "--jobs 0: expected 1 or more" in err
 
 
-def test_job_count_default_and_organizations():
+def test_job_count_default_and_organizations(monkeypatch):
     static = parse_settings({"TrustedAccountIds": "111111111111"})
     organizations = parse_settings({"AccountSource": "Organizations", "TrustedOrganizationIds": "o-abcdefghij"})
+    monkeypatch.setattr(scan, "idle_cpus", lambda: 64)  # an idle machine
     assert scan.job_count(None, static, scan.PARALLEL_THRESHOLD - 1) == 1
     assert scan.job_count(None, static, scan.PARALLEL_THRESHOLD) == min(len(os.sched_getaffinity(0)), scan.MAX_AUTO_JOBS)
+    # Issue 20: with the CPUs busy, a second process only competes with the first (measured
+    # slower than --jobs 1): the default takes idle CPUs only.
+    monkeypatch.setattr(scan, "idle_cpus", lambda: 0)
+    assert scan.job_count(None, static, 100_000) == 1
     assert scan.job_count(3, static, 5) == 3
     # One process keeps one membership cache: no job count changes the number of AWS calls.
     assert scan.job_count(4, organizations, 1000) == 1
     assert scan.job_count(None, organizations, 1000) == 1
+
+
+@pytest.mark.parametrize("loadavg, idle", [
+    ("0.00 0.00 0.00 1/100 1\n", 2), ("1.40 1.0 1.0 1/100 1\n", 1), ("0.10 0.1 0.1 3/100 1\n", 0),
+    ("2.50 3.0 3.0 1/100 1\n", 0), ("garbage\n", None),
+])
+def test_idle_cpus_counts_what_others_use(monkeypatch, loadavg, idle):
+    import io
+
+    monkeypatch.setattr(scan, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(scan, "open", lambda *a, **k: io.StringIO(loadavg), raising=False)
+    if idle is None:  # unreadable: the load average from the OS instead
+        monkeypatch.setattr(scan.os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+        idle = 2
+    assert scan.idle_cpus() == idle

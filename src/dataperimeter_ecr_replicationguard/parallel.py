@@ -15,11 +15,8 @@ memory) raises :class:`WorkerFailed` instead of hanging or losing answers.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
@@ -32,6 +29,8 @@ class WorkerFailed(RuntimeError):
 
 
 def fork_available() -> bool:
+    import multiprocessing  # here, as in ordered_map: a scan in one process never imports it
+
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -51,6 +50,10 @@ def ordered_map(function: Callable[[Any, T], R], context: Any, items: Sequence[T
         for item in items:
             yield function(context, item)
         return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     chunk = max(1, min(MAX_CHUNK, len(items) // (jobs * 4)))
     frozen_before = gc.get_freeze_count()
     gc.freeze()

@@ -1,6 +1,7 @@
 """``hook-handler scan [PATH ...]``: the hook's verdict on templates, before they are deployed.
 
-Templates (YAML with short-form tags, JSON, SAM) are parsed with cfn-lint's decoder, their
+Templates (YAML with short-form tags, JSON, SAM) are read by the one template reader the hook's
+STACK target uses too (``template/decode.py``; cfn-lint only expands ``AWS::LanguageExtensions``), their
 intrinsic functions resolved as far as the template decides them, and every ECR resource is
 evaluated by the same core function the hook's RESOURCE handler calls, with the trusted set
 built from the same settings (``--config`` takes the document ``aws cloudformation
@@ -48,7 +49,7 @@ from .template.decode import UnreadableTemplate, load_decoder
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_UNREADABLE = 2
 PROGRESS_THRESHOLD = 20
-PARALLEL_THRESHOLD = 200  # files; below it, starting workers costs about what they save
+PARALLEL_THRESHOLD = 1000  # files; below it, starting workers costs about what they save (docs/performance.md)
 MAX_AUTO_JOBS = 8
 _ALIASES = {"TrustedOrganizationalUnitPaths": ["--trusted-ou-paths"]}
 
@@ -79,7 +80,7 @@ def add_parser(commands: Any) -> None:
     scan.add_argument("--allow-unresolved", action="store_true",
                       help="report values the template does not decide, but do not fail on them")
     scan.add_argument("--jobs", type=int, metavar="N",
-                      help="processes that scan files (default: one per CPU for 200 files or more; 1 with "
+                      help="processes that scan files (default: one per idle CPU for 1,000 files or more; 1 with "
                            "AccountSource Organizations)")
     scan.add_argument("--format", choices=sorted(FORMATS), default="text",
                       help="output format on stdout (default: text)")
@@ -227,14 +228,32 @@ def scan(args: argparse.Namespace) -> ScanReport:
 
 
 def job_count(requested: int | None, settings: Settings, files: int) -> int:
-    """How many processes scan: ``--jobs``, else one per usable CPU when there are enough files
-    to pay for starting them. One with ``AccountSource`` ``Organizations``: the membership cache
-    (and its API calls) stays in one process."""
+    """How many processes scan: ``--jobs``, else one per idle CPU when there are enough files
+    to pay for starting them (on a busy machine a second process only competes with the first:
+    measured slower than one). One with ``AccountSource`` ``Organizations``: the membership
+    cache (and its API calls) stays in one process."""
     if settings.account_source == "Organizations":
         return 1
     if requested is not None:
         return requested
-    return min(usable_cpus(), MAX_AUTO_JOBS) if files >= PARALLEL_THRESHOLD else 1
+    if files < PARALLEL_THRESHOLD:
+        return 1
+    return max(1, min(usable_cpus(), MAX_AUTO_JOBS, idle_cpus()))
+
+
+def idle_cpus() -> int:
+    """Usable CPUs that nothing else uses: their count less the busier of the one-minute load
+    average and the processes runnable at this moment (``/proc/loadavg``; this one excluded)."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as handle:
+            fields = handle.read().split()
+        busy = max(float(fields[0]), int(fields[3].split("/")[0]) - 1)
+    except (OSError, ValueError, IndexError):
+        try:
+            busy = os.getloadavg()[0]
+        except (AttributeError, OSError):  # pragma: no cover - no load figures: assume idle
+            busy = 0.0
+    return int(usable_cpus() - busy + 0.5)
 
 
 def settings_of(args: argparse.Namespace) -> Settings:

@@ -89,9 +89,10 @@ def _pin(condition: Condition, trust: Trust) -> Verdict:
         return Verdict(False, problem)
     kind, what = _PINS[condition.key]
     if kind == "organization":
-        return _all(condition, lambda v: _literal_in(v, condition, trust.organization_ids), what)
+        return _all(condition, lambda v: _literal_in(v, condition, trust.organization_ids,
+                                                     trust.folded_organization_ids), what)
     if kind == "account":
-        return _all(condition, lambda v: _literal_in(v, condition, trust.accounts), what)
+        return _all(condition, lambda v: _literal_in(v, condition, trust.accounts, trust.folded_accounts), what)
     if kind == "arn":
         return _all(condition, lambda v: _arn_account_trusted(v, condition, trust), what)
     return _all(condition, lambda v: _org_path_trusted(v, trust), what)
@@ -127,8 +128,10 @@ def deny_guard_condition(condition: Condition, trust: Trust) -> bool:
         if base == "StringNotLike" and any(c in v for v in condition.values for c in "*?"):
             return False  # a wildcard exempts organizations or accounts outside the set
         positive = Condition(_GUARD_EXACT[base], key, condition.values)
-        trusted = trust.organization_ids if key == "aws:principalorgid" else trust.accounts
-        return all(_literal_in(v, positive, trusted) for v in condition.values)
+        organization = key == "aws:principalorgid"
+        trusted = trust.organization_ids if organization else trust.accounts
+        folded = trust.folded_organization_ids if organization else trust.folded_accounts
+        return all(_literal_in(v, positive, trusted, folded) for v in condition.values)
     if key == "aws:principalarn" and not qualifier and base in _GUARD_ARN:
         positive = Condition(_GUARD_ARN[base], key, condition.values)
         return all(_arn_account_trusted(v, positive, trust) for v in condition.values)
@@ -177,11 +180,11 @@ def _all(condition: Condition, trusted, what: str) -> Verdict:
     return Verdict(False, f"{condition.describe()} admits {', '.join(repr(b) for b in bad[:3])}, not only {what}")
 
 
-def _literal_in(value: str, condition: Condition, trusted: frozenset[str]) -> bool:
+def _literal_in(value: str, condition: Condition, trusted: frozenset[str], folded: frozenset[str]) -> bool:
     if "*" in value or "?" in value:
         return False  # a wildcard matches organizations or accounts outside the set
     if condition.base == "StringEqualsIgnoreCase":
-        return value.lower() in {t.lower() for t in trusted}
+        return value.lower() in folded  # the trusted set lower-cased once (Trust), not per value
     return value in trusted
 
 
@@ -206,7 +209,4 @@ def _wildcard_can_reach_account(parts: list[str]) -> bool:
 
 
 def _org_path_trusted(value: str, trust: Trust) -> bool:
-    for prefix in {f"{org}/" for org in trust.organization_ids} | set(trust.ou_paths):
-        if value.startswith(prefix):
-            return True  # wildcards may follow the trusted prefix, never precede it
-    return False
+    return trust.trusts_org_path_prefix(value)  # wildcards may follow the trusted prefix, never precede it

@@ -7,7 +7,6 @@ ECR resources add no empty suite."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from ..core.findings import Severity
@@ -18,6 +17,8 @@ _RANK = {s: n for n, s in enumerate((Severity.CRITICAL, Severity.HIGH, Severity.
 
 
 def render(report: ScanReport) -> str:
+    import xml.etree.ElementTree as ET  # here: only a junit report pays its import
+
     by_resource: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for record in report.sorted_records():
         by_resource[(record.file, record.finding.logical_id)].append(record)

@@ -1,16 +1,17 @@
-"""Templates from files, for the CLI: parsed with cfn-lint's decoder (YAML short-form tags,
-JSON, SAM), which the ``cli`` extra installs. Imported only by ``hook-handler scan``."""
+"""Templates from files, for ``hook-handler scan``: read by the project's one template reader
+(:mod:`.yaml_loader`: libyaml for YAML, ``json`` for JSON), the very reader the hook's STACK and
+CHANGE_SET targets use, so both doors read a file the same way. cfn-lint is not imported here."""
 
 from __future__ import annotations
 
-import gc
-import sys
 from typing import Any
+
+from .yaml_loader import LineDict, TemplateSyntaxError, load_template_text
 
 
 class UnreadableTemplate(ValueError):
-    """A file that cannot be read or parsed; the message is one line naming it. ``line`` and
-    ``column`` (1-based) say where the parser stopped, ``None`` when unknown."""
+    """A file that cannot be read or parsed; the message is one line naming it (and the line
+    and column, 1-based, when known: also in ``line`` and ``column``)."""
 
     def __init__(self, message: str, line: int | None = None, column: int | None = None):
         super().__init__(message)
@@ -19,38 +20,28 @@ class UnreadableTemplate(ValueError):
 
 
 def load_decoder() -> Any:
-    """cfn-lint's ``decode`` (importing cfn-lint takes most of a small scan's time: do it once,
-    before the files are shared out). The first import runs without the cyclic garbage
-    collector, which would otherwise walk the growing heap again and again for nothing (a
-    tenth of the import's time). cfn-lint's objects then live as long as the process: they are
-    frozen out of later collections (``gc.freeze``), which would otherwise walk them all again."""
-    first = "cfnlint.decode" not in sys.modules
-    enabled = gc.isenabled()
-    if first:
-        gc.disable()
-    try:
-        from cfnlint.decode import decode
-    except ImportError:  # pragma: no cover - depends on the installation
-        raise UnreadableTemplate(
-            "hook-handler scan needs cfn-lint: pip install 'dataperimeter-ecr-replicationguard[cli]'"
-        ) from None
-    finally:
-        if first:
-            gc.freeze()
-        if first and enabled:
-            gc.enable()
-    return decode
+    """The reader, imported once before the scan's worker processes fork (they share it).
+    Kept for callers of the earlier cfn-lint decoder; nothing is left to load."""
+    return decode_file
 
 
 def decode_file(path: str) -> Any:
-    template, problems = load_decoder()(path)
-    if problems or template is None:
-        problem = problems[0] if problems else None
-        line = getattr(problem, "linenumber", None)
-        column = getattr(problem, "columnnumber", None)
-        message = " ".join(str(getattr(problem, "message", "cannot be parsed")).split())
-        message = message.replace("{filename}", path)  # cfn-lint leaves it unfilled for undecodable bytes
-        where = f":{line}" if line else ""
-        raise UnreadableTemplate(f"{path}{where}: {message}", line if isinstance(line, int) and line > 0 else None,
-                                 column if isinstance(column, int) and column > 0 else None)
-    return template
+    """The parsed template of ``path``. Raises :class:`UnreadableTemplate`."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        raise UnreadableTemplate(f"{path}: cannot read the file: {error.strerror or error}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise UnreadableTemplate(f"{path}:{line}:{column}: cannot read the file: byte {raw[error.start]:#04x} "
+                                 "is not UTF-8 text", line, column) from None
+    try:
+        template = load_template_text(text)
+    except TemplateSyntaxError as error:
+        message = " ".join(str(error).split())
+        raise UnreadableTemplate(f"{path}: {message}", error.line, error.column) from None
+    return LineDict() if template is None else template

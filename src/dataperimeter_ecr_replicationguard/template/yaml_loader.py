@@ -1,25 +1,38 @@
-"""A small CloudFormation-aware YAML loader for the hook's STACK and CHANGE_SET targets.
+"""The one template reader: ``hook-handler scan`` and the hook's STACK and CHANGE_SET targets
+read a template with it, so both doors see the same document by construction.
 
-The CLI parses with cfn-lint's decoder. The hook cannot: cfn-lint and its dependencies
-(sympy, networkx, ...) are about 140 MB, far too much for the hook's Lambda package. This
-loader is PyYAML's ``SafeLoader`` plus what CloudFormation adds, and nothing else:
+YAML is parsed by libyaml (PyYAML's C parser) and the nodes are turned into values by
+:mod:`.yaml_nodes` (imported on the first YAML text: a JSON-only scan never imports PyYAML), with
+what CloudFormation adds and nothing else:
 
 - short-form tags (``!Ref X`` is ``{"Ref": "X"}``, ``!GetAtt A.B`` is
-  ``{"Fn::GetAtt": ["A", "B"]}``, ``!Sub``, ``!If``, ... and ``!Condition``);
+  ``{"Fn::GetAtt": ["A", "B"]}``, ``!Sub``, ``!If``, ..., ``!Condition`` and the rule functions
+  ``!Contains``, ``!EachMemberEquals``, ...); any other tag is an error;
 - no timestamps: ``Version: 2012-10-17`` stays the text ``"2012-10-17"``;
-- duplicate keys and aliases (``*name``) are errors (CloudFormation rejects both);
-- every mapping remembers its line and its keys' lines (1-based) for messages.
+- duplicate keys, aliases (``*name``), null keys, keys that are themselves mappings or lists, and
+  more than one document are errors (CloudFormation rejects them all);
+- every mapping remembers its line and each key's line and column, every list each item's
+  (1-based), for messages: :class:`LineDict` and :class:`LineList`.
 
-A test parses every template of ``tests/data/templates`` with both this loader and cfn-lint's
-and asserts the same result, so the hook and the CLI read a template the same way.
+JSON (a text that starts with ``{``) is parsed by json's C scanner, refusing duplicate keys; the
+keys' lines of the top two levels (the resources' lines) are taken at once, every other mark from
+one pass of a regular expression over the text when one is first asked for. Numbers keep
+the YAML 1.1 reading cfn-lint gives them (``1e5`` without a dot is the text ``"1e5"``), so a
+JSON template reads exactly as it did through cfn-lint's decoder.
+
+cfn-lint's decoder is the oracle: tests/test_reader_differential.py reads every template of
+cfn-lint's own fixture corpus with both and requires the same values, resource lines and
+accept/reject decision (the differences, all deliberate, are listed in docs/scan.md).
+Neither cfn-lint nor this module is imported for the hook's RESOURCE targets.
 """
 
 from __future__ import annotations
 
+import gc
 import json
+import re
+from bisect import bisect_right
 from typing import Any
-
-import yaml
 
 _FUNCTIONS = (
     "And", "Base64", "Cidr", "Equals", "FindInMap", "GetAZs", "If", "ImportValue", "Join",
@@ -27,99 +40,347 @@ _FUNCTIONS = (
     # rule functions (the Rules section)
     "Contains", "EachMemberEquals", "EachMemberIn", "RefAll", "ValueOf", "ValueOfAll",
 )
-
+_TAGS = {"!Ref": "Ref", "!Condition": "Condition", "!GetAtt": "Fn::GetAtt"}
+_TAGS.update({f"!{name}": f"Fn::{name}" for name in _FUNCTIONS})
 
 class TemplateSyntaxError(ValueError):
-    """The text is neither a JSON nor a YAML CloudFormation template."""
+    """The text is neither a JSON nor a YAML CloudFormation template. ``line`` and ``column``
+    (1-based) say where, when known."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.line = line
+        self.column = column
 
 
 class LineDict(dict):
-    """A mapping that knows the line it started on, and the line of each key."""
+    """A mapping that knows where it starts (``line``, ``column``) and where each key is
+    written: ``key_marks[key] == (line, column)``; ``key_lines[key]`` is the line alone
+    (1-based). Compact until asked: a YAML mapping keeps its marks as one array of numbers (no
+    objects for the garbage collector to walk), a JSON document takes them from its text."""
 
-    line: int | None = None
-    key_lines: dict | None = None
+    __slots__ = ("_line", "_column", "_raw", "_doc", "_key_marks", "_key_lines")
+
+    def _marked(self) -> LineDict:
+        doc = getattr(self, "_doc", None)
+        if doc is not None:
+            doc.mark()
+        return self
+
+    @property
+    def line(self) -> int | None:
+        return getattr(self._marked(), "_line", None)
+
+    @line.setter
+    def line(self, value: int | None) -> None:
+        self._line = value
+
+    @property
+    def column(self) -> int | None:
+        return getattr(self._marked(), "_column", None)
+
+    @column.setter
+    def column(self, value: int | None) -> None:
+        self._column = value
+
+    @property
+    def key_marks(self) -> dict:
+        self._marked()
+        try:
+            return self._key_marks
+        except AttributeError:
+            raw = getattr(self, "_raw", None)
+            self._key_marks = {} if raw is None else dict(zip(self, zip(raw[0::2], raw[1::2])))
+            return self._key_marks
+
+    @key_marks.setter
+    def key_marks(self, value: dict) -> None:
+        self._key_marks = value
+
+    @property
+    def key_lines(self) -> dict:
+        try:
+            return self._key_lines
+        except AttributeError:
+            self._key_lines = {key: mark[0] for key, mark in self.key_marks.items()}
+            return self._key_lines
+
+    @key_lines.setter
+    def key_lines(self, value: dict) -> None:
+        self._key_lines = value
 
 
-class _Loader(yaml.SafeLoader):
-    def compose_node(self, parent, index):
-        # CloudFormation rejects YAML aliases; refusing them also rules out "billion laughs".
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
-            raise TemplateSyntaxError(f"line {mark.line + 1}: YAML aliases (*name) are not allowed in CloudFormation templates")
-        return super().compose_node(parent, index)
+class LineList(list):
+    """A list that knows where it starts and where each item is written (``item_marks[i]``)."""
+
+    __slots__ = ("_line", "_column", "_raw", "_item_marks")
+
+    @property
+    def line(self) -> int | None:
+        return getattr(self, "_line", None)
+
+    @line.setter
+    def line(self, value: int | None) -> None:
+        self._line = value
+
+    @property
+    def column(self) -> int | None:
+        return getattr(self, "_column", None)
+
+    @column.setter
+    def column(self, value: int | None) -> None:
+        self._column = value
+
+    @property
+    def item_marks(self) -> list:
+        try:
+            return self._item_marks
+        except AttributeError:
+            raw = getattr(self, "_raw", None)
+            self._item_marks = [] if raw is None else list(zip(raw[0::2], raw[1::2]))
+            return self._item_marks
+
+    @item_marks.setter
+    def item_marks(self, value: list) -> None:
+        self._item_marks = value
 
 
-# Drop the timestamp resolver: CloudFormation reads 2012-10-17 as text.
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
-    loader.flatten_mapping(node)
-    result = LineDict()
-    result.line = node.start_mark.line + 1
-    result.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in result:
-            raise TemplateSyntaxError(f"line {key_node.start_mark.line + 1}: duplicate key {key!r}")
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = key_node.start_mark.line + 1
-    return result
-
-
-def _tag(name: str):
-    def construct(loader: _Loader, node: yaml.Node) -> dict:
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = _mapping(loader, node)
-        if name == "Fn::GetAtt" and isinstance(value, str):
-            value = value.split(".", 1)
-        return {name: value}
-
-    return construct
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-_Loader.add_constructor("!Ref", _tag("Ref"))
-_Loader.add_constructor("!Condition", _tag("Condition"))
-_Loader.add_constructor("!GetAtt", _tag("Fn::GetAtt"))
-for _name in _FUNCTIONS:
-    _Loader.add_constructor(f"!{_name}", _tag(f"Fn::{_name}"))
+def _cut(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def load_template_text(text: str) -> Any:
-    """A template given as JSON or YAML text (as the STACK payload carries it)."""
+    """A template given as JSON or YAML text (as the STACK payload carries it, or a file holds
+    it). Raises :class:`TemplateSyntaxError` with a one-line message."""
     if not isinstance(text, str):
         raise TemplateSyntaxError(f"the template must be text, got {type(text).__name__}")
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if text.lstrip().startswith("{"):
         try:
-            return json.loads(text, object_pairs_hook=_json_object)
-        except RecursionError:
-            raise TemplateSyntaxError("the template is nested too deeply") from None
-        except ValueError as error:
-            raise TemplateSyntaxError(f"the template is not valid JSON: {error}") from None
+            return load_json(text)
+        except TemplateSyntaxError as json_error:
+            try:  # YAML flow style also starts with "{" (cfn-lint reads it so too)
+                return _load_yaml_reporting(text)
+            except TemplateSyntaxError:
+                raise json_error from None
+    return _load_yaml_reporting(text)
+
+
+def _load_yaml_reporting(text: str) -> Any:
+    from .yaml_nodes import load_yaml_reporting  # PyYAML only for YAML: a JSON-only scan never imports it
+
+    return load_yaml_reporting(text)
+
+
+
+# -- JSON ----------------------------------------------------------------------------------------
+
+# YAML 1.1's float, which cfn-lint's decoder (a YAML parser, for JSON too) applies: a number with
+# an exponent but no dot, or an exponent without a sign, is text.
+_YAML_FLOAT = re.compile(r"[-+]?(?:[0-9][0-9_]*)?\.[0-9.]*(?:[eE][-+][0-9]+)?\Z")
+
+
+def _json_float(text: str) -> Any:
+    return float(text) if _YAML_FLOAT.match(text) else text
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+class _JsonDocument:
+    """The text of a parsed JSON document, to take its marks from when one is first asked for."""
+
+    __slots__ = ("text", "root", "done")
+
+    def __init__(self, text: str):
+        self.text, self.root, self.done = text, None, False
+
+    def mark(self) -> None:
+        if not self.done:
+            self.done = True
+            self.root = _mark_json(self.text, self.root)
+
+
+class _NotPlain(Exception):
+    """The top of the document is not plain enough for the quick walk: json.loads decides."""
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def load_json(text: str) -> Any:
+    """``json.loads`` with duplicate keys refused and the YAML 1.1 numbers. The top-level
+    mapping and the mappings directly in it (``Resources``, ``Parameters``, ...) are walked
+    here so that their keys' lines are known at once (the resources' lines, which every scan
+    reports); every deeper value is parsed by json's C scanner, and the remaining marks are
+    taken from the text the first time any is asked for (a finding's place)."""
+    document = _JsonDocument(text)
+
+    def new_object(pairs: list) -> LineDict:
+        result = LineDict(pairs)
+        if len(result) != len(pairs):
+            seen: set = set()
+            for key, _ in pairs:
+                if key in seen:
+                    raise _Duplicate(key)
+                seen.add(key)
+        result._doc = document
+        return result
+
+    decoder = json.JSONDecoder(object_pairs_hook=new_object, parse_float=_json_float)
+    collecting = gc.isenabled()
+    gc.disable()  # the values are a tree: the cyclic collector would walk them for nothing
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        try:
+            value = _quick(text, decoder.scan_once, new_object)
+        except _NotPlain:
+            value = decoder.decode(text)
     except RecursionError:
         raise TemplateSyntaxError("the template is nested too deeply") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise TemplateSyntaxError(f"the template is not valid YAML: {where}{problem}") from None
+    except _Duplicate as duplicate:
+        mark = _json_duplicate_mark(text, duplicate.args[0])
+        where = f"line {mark[0]}, column {mark[1]}: " if mark else ""
+        raise TemplateSyntaxError(f"the template is not valid JSON: {where}duplicate key {_cut(duplicate.args[0])}",
+                                  *(mark or ())) from None
+    except ValueError as error:
+        line, column = getattr(error, "lineno", None), getattr(error, "colno", None)
+        message = getattr(error, "msg", None) or str(error)
+        where = f"line {line}, column {column}: " if line else ""
+        raise TemplateSyntaxError(f"the template is not valid JSON: {where}{message}", line, column) from None
+    finally:
+        if collecting:
+            gc.enable()
+    document.root = value
+    if not isinstance(value, dict):
+        document.mark()
+        return document.root
+    return value
 
 
-def _json_object(pairs: list) -> dict:
-    result: dict = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key!r}")
-        result[key] = value
-    return result
+def _quick(text: str, scan: Any, new_object: Any) -> Any:
+    start = _SPACE.match(text).end()
+    if text[start:start + 1] != "{":
+        raise _NotPlain
+    lines = [0, 0]  # the newlines counted so far, and up to which offset
+    value, end = _quick_object(text, start, scan, new_object, 0, lines)
+    if _SPACE.match(text, end).end() != len(text):
+        raise _NotPlain
+    return value
+
+
+def _quick_object(text: str, index: int, scan: Any, new_object: Any, depth: int, lines: list) -> tuple:
+    pairs = []
+    key_lines = {}
+    space = _SPACE.match
+    index = space(text, index + 1).end()
+    if text[index:index + 1] == "}":
+        result = new_object(pairs)
+        result._key_lines = key_lines
+        return result, index + 1
+    while True:
+        if text[index:index + 1] != '"':
+            raise _NotPlain
+        try:
+            key, after = scan(text, index)
+        except StopIteration:
+            raise _NotPlain from None
+        lines[0] += text.count("\n", lines[1], index)
+        lines[1] = index
+        key_lines[key] = lines[0] + 1
+        index = space(text, after).end()
+        if text[index:index + 1] != ":":
+            raise _NotPlain
+        index = space(text, index + 1).end()
+        if depth == 0 and text[index:index + 1] == "{":
+            value, index = _quick_object(text, index, scan, new_object, 1, lines)
+        else:
+            try:
+                value, index = scan(text, index)
+            except StopIteration:
+                raise _NotPlain from None
+        pairs.append((key, value))
+        index = space(text, index).end()
+        ch = text[index:index + 1]
+        if ch == "}":
+            result = new_object(pairs)
+            result._key_lines = key_lines
+            return result, index + 1
+        if ch != ",":
+            raise _NotPlain
+        index = space(text, index + 1).end()
+
+
+# Every token that opens, closes or keys a container, and every other value: strings (a key when
+# ":" follows), brackets, and numbers, true, false and null.
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"(\s*:)?|[{}\[\]]|[^\s,:{}\[\]"]+')
+_NEWLINE = re.compile("\n")
+
+
+def _mark_json(text: str, root: Any) -> Any:
+    """Give every mapping of ``root`` its marks and turn every list into a marked LineList,
+    walking the text once in document order alongside the parsed values (json keeps key
+    order). Returns the root (a new object when it is a list)."""
+    if not isinstance(root, (dict, list)):
+        return root
+    newlines = [m.start() for m in _NEWLINE.finditer(text)]
+    stack: list = []
+    current: Any = None  # the container being filled: a LineDict or a LineList
+    keys: Any = None  # an iterator over current's keys, when it is a mapping
+    key: Any = None  # the key whose value comes next
+    for match in _JSON_TOKEN.finditer(text):
+        first = match.group()[0]
+        if first == "}" or first == "]":
+            current, keys, key = stack.pop()
+            continue
+        if keys is not None and match.group(1) is not None:  # a key of the current mapping
+            key = next(keys)
+            current._key_marks[key] = _json_mark(newlines, match.start())
+            continue
+        if first != "{" and first != "[":
+            if keys is None and current is not None:
+                current._item_marks.append(_json_mark(newlines, match.start()))
+            continue
+        mark = _json_mark(newlines, match.start())
+        if current is None:
+            node = root
+        elif keys is not None:
+            node = current[key]
+        else:
+            current._item_marks.append(mark)
+            node = current[len(current._item_marks) - 1]
+        if first == "[":
+            marked = LineList(node)
+            if current is None:
+                root = marked
+            elif keys is not None:
+                current[key] = marked
+            else:
+                current[len(current._item_marks) - 1] = marked
+            node = marked
+            node._item_marks = []
+        else:
+            node._key_marks = {}
+        node._line, node._column = mark
+        stack.append((current, keys, key))
+        current, keys = node, (iter(list(node)) if first == "{" else None)
+    return root
+
+
+def _json_mark(newlines: list[int], offset: int) -> tuple[int, int]:
+    line = bisect_right(newlines, offset)
+    return line + 1, offset - (newlines[line - 1] if line else -1)
+
+
+def _json_duplicate_mark(text: str, key: str) -> tuple[int, int] | None:
+    """Where a duplicate key is written a second time (the error path only: a plain search)."""
+    quoted = json.dumps(key)
+    pattern = re.compile(re.escape(quoted) + r"\s*:")
+    found = list(pattern.finditer(text))
+    if len(found) < 2:
+        return None
+    offset = found[1].start()
+    line = text.count("\n", 0, offset)
+    return line + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1

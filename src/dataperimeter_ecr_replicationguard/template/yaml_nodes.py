@@ -1,0 +1,201 @@
+"""YAML for the one template reader (:mod:`.yaml_loader`): libyaml (PyYAML's C parser) scans,
+parses and composes; the nodes are turned into values here, with CloudFormation's short-form
+tags and the line and column of every key and item. Imported on the first YAML text only."""
+
+from __future__ import annotations
+
+import gc
+from array import array
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from .yaml_loader import _TAGS, LineDict, LineList, TemplateSyntaxError, _cut
+
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _Resolver(yaml.resolver.Resolver):
+    pass
+
+
+# Drop the timestamp resolver: CloudFormation reads 2012-10-17 as text.
+_Resolver.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+}
+
+
+try:  # libyaml scans, parses and composes; the nodes are turned into values here
+    from yaml.cyaml import CParser as _Base
+except ImportError:  # pragma: no cover - PyYAML built without libyaml: the same, in Python
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Base(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
+        def __init__(self, stream: str):
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+
+
+class _Parser(_Base, _Resolver):
+    def __init__(self, stream: str):
+        _Base.__init__(self, stream)
+        _Resolver.__init__(self)
+
+
+_SAFE = SafeConstructor()
+_SCALARS = {
+    "tag:yaml.org,2002:null": _SAFE.construct_yaml_null,
+    "tag:yaml.org,2002:bool": _SAFE.construct_yaml_bool,
+    "tag:yaml.org,2002:int": _SAFE.construct_yaml_int,
+    "tag:yaml.org,2002:float": _SAFE.construct_yaml_float,
+}
+
+
+def _where(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
+def _error(message: str, mark: Any) -> TemplateSyntaxError:
+    return TemplateSyntaxError(f"{_where(mark)}: {message}", mark.line + 1, mark.column + 1)
+
+
+def _value(node: Any) -> Any:
+    kind = node.__class__
+    tag = node.tag
+    if kind is ScalarNode:
+        if tag == _STR:
+            return node.value
+        construct = _SCALARS.get(tag)
+        if construct is not None:
+            return construct(node)
+    elif kind is MappingNode:
+        if tag == _MAP:
+            return _mapping(node)
+    elif tag == _SEQ:
+        result = LineList()
+        mark = node.start_mark
+        result._line, result._column = mark.line + 1, mark.column + 1
+        result._raw = raw = array("l")
+        mark_item = raw.append
+        for item in node.value:
+            mark = item.start_mark
+            mark_item(mark.line + 1)
+            mark_item(mark.column + 1)
+            result.append(item.value if item.tag == _STR and item.__class__ is ScalarNode else _value(item))
+        return result
+    name = _TAGS.get(tag)
+    if name is None:
+        raise _error(f"unsupported tag {_cut(tag)} (not a CloudFormation intrinsic function)", node.start_mark)
+    return _function(name, node)
+
+
+def _mapping(node: MappingNode) -> LineDict:
+    result = LineDict()
+    mark = node.start_mark
+    result._line, result._column = mark.line + 1, mark.column + 1
+    result._raw = raw = array("l")
+    mark_key = raw.append
+    for key_node, value_node in node.value:
+        mark = key_node.start_mark
+        if key_node.__class__ is not ScalarNode:
+            raise _error("a mapping key must be a scalar, not a " +
+                         ("mapping" if key_node.__class__ is MappingNode else "list"), mark)
+        tag = key_node.tag
+        if tag == _STR:
+            key = key_node.value
+        elif tag == _MERGE:  # "<<: {...}" (aliases are refused before parsing): merged, then read again
+            _SAFE.flatten_mapping(node)
+            return _mapping(node)
+        else:
+            key = _value(key_node)
+            if key is None:
+                raise _error(f"null key {_cut(key_node.value)} is not allowed", mark)
+            if isinstance(key, dict):  # a tagged key: !Ref X: ...
+                raise _error(f"a mapping key cannot be a function ({_cut(tag)})", mark)
+        if key in result:
+            raise _error(f"duplicate key {_cut(key)}", mark)
+        mark_key(mark.line + 1)
+        mark_key(mark.column + 1)
+        # most values are plain text: read here rather than through _value
+        result[key] = value_node.value if value_node.tag == _STR and value_node.__class__ is ScalarNode \
+            else _value(value_node)
+    return result
+
+
+def _function(name: str, node: Any) -> LineDict:
+    kind = node.__class__
+    if kind is ScalarNode:
+        value: Any = node.value
+        if name == "Fn::GetAtt":
+            value = value.split(".", 1)
+    elif kind is SequenceNode:
+        value = _value(SequenceNode(_SEQ, node.value, node.start_mark, node.end_mark))
+    else:
+        value = _mapping(node)
+    result = LineDict()
+    mark = node.start_mark
+    result._line, result._column = mark.line + 1, mark.column + 1
+    result._raw = array("l", (mark.line + 1, mark.column + 1))
+    result[name] = value
+    return result
+
+
+def load_yaml(text: str) -> Any:
+    """The text's one document. The cyclic garbage collector is paused meanwhile: the nodes
+    and values are trees (aliases are refused), so it would find nothing, yet it walked the
+    growing heap again and again (a third of the time of a 1,000-resource template)."""
+    if "&" in text:  # an alias needs an anchor: without "&" there is none to refuse
+        _refuse_aliases(text)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        parser = _Parser(text)
+        try:
+            node = parser.get_single_node()
+        finally:
+            parser.dispose()
+        return None if node is None else _value(node)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _refuse_aliases(text: str) -> None:
+    for token in yaml.scan(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        if isinstance(token, yaml.AliasToken):
+            raise _error("YAML aliases (*name) are not allowed in CloudFormation templates", token.start_mark)
+
+
+def load_yaml_reporting(text: str) -> Any:
+    try:
+        return load_yaml(text)
+    except RecursionError:
+        raise TemplateSyntaxError("the template is nested too deeply") from None
+    except yaml.YAMLError as error:
+        raise _yaml_error(error) from None
+
+
+def _yaml_error(error: yaml.YAMLError) -> TemplateSyntaxError:
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    context = getattr(error, "context", None) or ""
+    if "expected a single document" in context:
+        problem = "the text holds more than one YAML document (---); a template is one document"
+    elif "exceeded maximum nesting depth" in problem:
+        problem = "the template is nested too deeply"
+    if mark is None:
+        return TemplateSyntaxError(f"the template is not valid YAML: {problem}")
+    return TemplateSyntaxError(f"the template is not valid YAML: {_where(mark)}: {problem}",
+                               mark.line + 1, mark.column + 1)
+
