@@ -172,7 +172,7 @@ def markdown(r: dict) -> str:
     lines += [
         "## 2. Warm invocation through the Lambda entrypoint",
         "",
-        "`handlers.hook(event, None)` with a HookInvocationRequest (caller credentials, type configuration,",
+        "`hook.handlers.hook(event, None)` with a HookInvocationRequest (caller credentials, type configuration,",
         "the 10x25 replication configuration) vs the floor: the same `cloudformation_cli_python_lib.Hook`",
         "entrypoint with a handler that returns SUCCESS at once (bench/noop_hook.py). Most of the floor is",
         "the library building a boto3 session from the caller credentials on every call.",
@@ -201,7 +201,7 @@ def markdown(r: dict) -> str:
         f"| {x(cold['import']['ratio'])} |",
         "",
         f"Modules loaded: hook {cold['modules']['hook']}, floor {cold['modules']['floor']}. Beyond what",
-        f"`cloudformation_cli_python_lib` itself loads, `import dataperimeter_ecr_replicationguard.handlers` adds "
+        f"`cloudformation_cli_python_lib` itself loads, `import dataperimeter_ecr_replicationguard.hook.handlers` adds "
         f"{len(ip['added'])} modules, all the hook's own except `cloudformation_cli_python_lib.recast`. "
         "boto3/botocore come with the library (its SessionProxy); no cfn-lint, yaml, CLI, scan, output, "
         "template or Organizations module is imported (asserted by tests/test_import_path.py).",
@@ -310,7 +310,7 @@ def markdown(r: dict) -> str:
         "  the fastest runs are flat across trusted-set sizes.",
         "",
         "Changes made for these goals (behaviour kept, suite green): the hook parses its type",
-        "configuration once per execution environment (`handlers.settings_of`; 5,000 accounts cost 9 ms",
+        "configuration once per execution environment (`settings.settings_of`; 5,000 accounts cost 9 ms",
         "per invocation before), walks the resource for named accounts only for the Organizations source,",
         "and the checkers and the template resolver test `collections.abc.Mapping` instead of",
         "`typing.Mapping` (a third of the replication checker's time); the scan uses worker processes,",

@@ -139,7 +139,7 @@ def test_partition_and_region_come_from_the_stack_arn(invoke):
 
 
 def test_test_entrypoint_answers_with_status():
-    from dataperimeter_ecr_replicationguard.handlers import test_entrypoint
+    from dataperimeter_ecr_replicationguard.hook.handlers import test_entrypoint
 
     good = test_entrypoint(cfn_test_event(TYPE, replication(("eu-west-1", "222222222222")), config=CONFIG), None)
     assert good["status"] == "SUCCESS"

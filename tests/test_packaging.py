@@ -113,7 +113,7 @@ def test_the_unzipped_handler_package_runs_the_hook_alone(provider_dir, tmp_path
     script = (
         "import json, sys\n"
         f"sys.path.insert(0, {str(provider_dir)!r})\n"
-        "from dataperimeter_ecr_replicationguard.handlers import hook\n"
+        "from dataperimeter_ecr_replicationguard.hook.handlers import hook\n"
         "import dataperimeter_ecr_replicationguard as package\n"
         f"assert package.__file__.startswith({str(provider_dir)!r}), package.__file__\n"
         f"events = json.load(open({str(events)!r}))\n"

@@ -13,18 +13,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .assess import assess
-from .core.findings import Category, Finding, Severity
-from .core.values import shown
-from .exemptions import Judged
-from .invocation import invocation_of
+from ..assess import assess
+from ..core.findings import Category, Finding, Severity
+from ..core.values import shown
+from ..exemptions import Judged
+from ..invocation import invocation_of
+from ..settings import Settings
+from ..template import Context, NotATemplate, placeholder_account, template_resources
+from ..template.decode import UnreadableTemplate, decode_file
+from ..template.marks import locate
+from ..template.resources import resource_map, resources_of
+from ..template.transforms import expand
 from .output import FileEntry, Record, ResourceEntry, Unreadable, is_failing
-from .settings import Settings
-from .template import Context, NotATemplate, placeholder_account, template_resources
-from .template.decode import UnreadableTemplate, decode_file
-from .template.marks import locate
-from .template.resources import resource_map, resources_of
-from .template.transforms import expand
 
 DEPLOYING_ACCOUNT_LABEL = "<deploying account>"
 UNREADABLE_RULE = "ECR-TEMPLATE-UNREADABLE"

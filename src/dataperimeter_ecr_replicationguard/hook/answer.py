@@ -26,9 +26,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from .core.findings import Category, Finding
-from .core.values import data
-from .exemptions import Judged
+from ..core.findings import Category, Finding
+from ..core.values import data
+from ..exemptions import Judged
 
 MESSAGE_LIMIT = 1024
 

@@ -19,16 +19,16 @@ from cloudformation_cli_python_lib import (
     SessionProxy,
 )
 
-from . import TYPE_NAME
+from .. import TYPE_NAME
+from ..assess import Resource, assess
+from ..core import supported_types
+from ..exemptions import stack_name_of
+from ..invocation import invocation_of
+from ..models import TypeConfigurationModel
+from ..settings import ConfigurationError, settings_of
+from ..trust_sources import TrustUnavailable
 from .answer import Answer, failed, progress_event, verdict
-from .assess import Resource, assess
-from .core import supported_types
-from .exemptions import stack_name_of
-from .invocation import invocation_of
-from .models import TypeConfigurationModel
 from .request_errors import GuardedHook
-from .settings import ConfigurationError, settings_of
-from .trust_sources import TrustUnavailable
 
 STACK_TARGETS = ("STACK", "CHANGE_SET")
 

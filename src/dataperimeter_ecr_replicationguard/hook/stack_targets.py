@@ -10,10 +10,11 @@ and a key spelt in any other case when it is the only one.
   ``Properties`` key in any case: the guide's syntax block spells it ``properties``; an
   ``afterContext`` with keys but no properties fails closed), resolved against the payload's
   own template when it is readable (its Mappings and Conditions decide).
-- Otherwise (STACK, or a change set without changed resources): the template is evaluated
-  (``ResolvedTemplate`` when the payload has one, else ``Template``) by the same template
-  evaluator as ``hook-handler scan``. Parameter values are not in the payload, so a value
-  that depends on a parameter is unresolved (its default is not assumed).
+- Otherwise (STACK, or a change set without changed resources): the template
+  (``ResolvedTemplate`` when the payload has one, else ``Template``) is translated into resources
+  as ``hook-handler scan`` translates it (:func:`..template.template_resources`) and assessed by
+  the same :func:`..assess.assess`. Parameter values are not in the payload, so a value that
+  depends on a parameter is unresolved (its default is not assumed).
 - ``{{changeSet:KNOWN_AFTER_APPLY}}`` is not known yet, in every field.
 - The template is the one submitted, before transforms. What the hook cannot expand (a macro,
   ``AWS::Include``, ``Fn::ForEach``) is named in a SKIPPED annotation and left to the
@@ -23,7 +24,7 @@ A concrete violation fails here, early. An unresolved value is annotated (SKIPPE
 to the RESOURCE target, which sees resolved values. An empty target model (the payload could
 not be fetched) or an unreadable template fails closed.
 
-YAML templates are read by :mod:`.template.yaml_loader` (PyYAML), not cfn-lint: cfn-lint's
+YAML templates are read by :mod:`..template.yaml_loader` (PyYAML), not cfn-lint: cfn-lint's
 dependencies would add about 140 MB to the Lambda package. Neither is imported for RESOURCE
 targets: this module is imported only when a STACK or CHANGE_SET request arrives.
 """
@@ -34,15 +35,15 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..assess import Resource, assess
+from ..core import supported_types
+from ..exemptions import stack_name_of
+from ..invocation import Invocation
+from ..settings import Settings
+from ..template import Context, NotATemplate, Resolver, TemplateResource, resolved, template_resources
+from ..template.resources import Unexpanded, unexpanded
+from ..template.yaml_loader import TemplateSyntaxError, load_template_text
 from .answer import Answer, failed, verdict
-from .assess import Resource, assess
-from .core import supported_types
-from .exemptions import stack_name_of
-from .invocation import Invocation
-from .settings import Settings
-from .template import Context, NotATemplate, Resolver, TemplateResource, resolved, template_resources
-from .template.resources import Unexpanded, unexpanded
-from .template.yaml_loader import TemplateSyntaxError, load_template_text
 
 KNOWN_AFTER_APPLY = "Fn::KnownAfterApply"  # marks a {{changeSet:...}} value: never trusted
 _MARKER = "{{changeSet:"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataperimeter_ecr_replicationguard.answer import MESSAGE_LIMIT, error_code, summary
 from dataperimeter_ecr_replicationguard.core import Category, Finding, Severity
+from dataperimeter_ecr_replicationguard.hook.answer import MESSAGE_LIMIT, error_code, summary
 
 
 def finding(i: int, category: Category = Category.VIOLATION, message: str | None = None) -> Finding:
