@@ -53,7 +53,8 @@ def test_outer_package_holds_what_register_type_reads(built):
 def test_handler_package_has_code_and_dependencies_and_nothing_else(built):
     inner = zipfile.ZipFile(zipfile.ZipFile(built).open("ResourceProvider.zip"))
     names = inner.namelist()
-    assert "dataperimeter_ecr_replicationguard/handlers.py" in names
+    assert "dataperimeter_ecr_replicationguard/hook/handlers.py" in names  # the entrypoint (.rpdk-config)
+    assert "dataperimeter_ecr_replicationguard/hook/answer.py" in names
     assert "dataperimeter_ecr_replicationguard/core/replication.py" in names
     assert "dataperimeter_ecr_replicationguard/models.py" in names
     assert any(n.startswith("cloudformation_cli_python_lib/") for n in names)
