@@ -171,3 +171,21 @@ def test_a_date_in_an_expired_exemption_is_named():
     answer = verdict(TARGET, [Judged(finding(1), None, exemption)], "unused")
     assert answer.status == "FAILED"
     assert "(exemption #0 expired on 2020-01-01 and no longer applies)" in answer.annotations[0].message
+
+
+def test_only_the_answer_module_builds_the_hooks_answer():
+    """ProgressEvent and HookAnnotation are made in hook/answer.py and nowhere else in the
+    package (the library's request errors aside), so every door answers in the same words."""
+    import ast
+    import pathlib
+
+    package = pathlib.Path(__file__).resolve().parent.parent / "src" / "dataperimeter_ecr_replicationguard"
+    builders = {"ProgressEvent", "HookAnnotation", "HookProgressEvent"}
+    found = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if name in builders:
+                    found.add(str(path.relative_to(package)))
+    assert found == {"hook/answer.py"}

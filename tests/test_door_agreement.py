@@ -117,3 +117,29 @@ def test_the_agreement_is_not_vacuous(invoke, tmp_path):
                        {"TrustedAccountIds": OTHER})
     assert set(plain.values()) == {("FAILED", frozenset({"ECR-REPLICATION-UNTRUSTED-DESTINATION"}))}
     assert set(exempted.values()) == set(trusted.values()) == {("SUCCESS", frozenset())}
+
+
+PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "src" / "dataperimeter_ecr_replicationguard"
+DOORS = ("hook", "cli")
+FLOW = {"resolve_trust", "evaluate", "judge", "findings_of", "named_accounts"}  # what assess wires
+
+
+def _imported_names(path: pathlib.Path) -> set[str]:
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            names |= {alias.name for alias in node.names}
+    return names
+
+
+def test_no_door_wires_the_flow_itself():
+    """A door calls assess and nothing else of the flow: no trust source, checker or exemption
+    judgement is imported by a module of hook/ or cli/."""
+    modules = [p for door in DOORS for p in (PACKAGE / door).rglob("*.py")]
+    assert len(modules) > 10
+    wired = {str(p.relative_to(PACKAGE)): sorted(_imported_names(p) & FLOW) for p in modules}
+    assert {m: names for m, names in wired.items() if names} == {}
+    callers = sorted(str(p.relative_to(PACKAGE)) for p in modules if "assess" in _imported_names(p))
+    assert callers == ["cli/scan_file.py", "hook/handlers.py", "hook/stack_targets.py"]
