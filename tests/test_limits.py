@@ -4,7 +4,11 @@ and memory, and fails closed where it is beyond what ECR or CloudFormation accep
 Each case runs in a fresh interpreter (so one case's memory does not hide another's): the
 hook is warmed once (imports), then one invocation is timed and one is traced (tracemalloc
 peak of what the invocation allocates on top of its input). Bounds are generous but real:
-< 2 s and < 200 MB traced, < 400 MB resident for the whole process.
+< 2 s and < 200 MB traced, < 400 MB resident for the whole process. The time is the child's CPU
+time (``time.process_time``), not the wall clock: on a shared machine other processes stretch the
+wall clock but not the work done, and the bound is there to catch work that grows faster than the
+input (quadratic, exponential), which overshoots it by orders of magnitude. Speed goals are
+measured by ``make bench`` against peers, not here.
 """
 
 from __future__ import annotations
@@ -32,9 +36,9 @@ CHILD = textwrap.dedent(
     from dataperimeter_ecr_replicationguard.hook.handlers import hook
     hook(hook_request("AWS::ECR::Repository", {{}}), None)  # warm: imports
     {build}
-    start = time.perf_counter()
+    start = time.process_time()
     response = dict(hook(event, None))
-    seconds = time.perf_counter() - start
+    seconds = time.process_time() - start
     tracemalloc.start()
     hook(event, None)
     peak = tracemalloc.get_traced_memory()[1]

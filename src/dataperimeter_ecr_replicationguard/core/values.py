@@ -93,6 +93,9 @@ def data(text: Any, limit: int = 64) -> str:
     (``\\n``, ``\\u202e``), lone surrogates replaced by U+FFFD, cut to ``limit`` characters."""
     if not isinstance(text, str):
         text = repr(text)
+    if text.isascii() and text.isprintable() and "\\" not in text:
+        # nothing to escape (the common case: paths, IDs): only the cut, without the walk below
+        return text if len(text) <= limit else text[: max(limit - 3, 1)] + "..."
     out = []
     for char in text:
         category = unicodedata.category(char)
