@@ -1,5 +1,6 @@
-"""One template file of ``hook-handler scan``: decode it, evaluate its ECR resources and judge
-the findings against the exemptions. Independent of every other file, so files can be scanned
+"""One template file of ``hook-handler scan``: decode it, translate its ECR resources
+(:func:`..template.template_resources`), :func:`..assess.assess` them, and turn the assessment
+into records. Independent of every other file, so files can be scanned
 in any process (see ``parallel.py``); the result is plain data, merged in file order by
 ``scan.py``. Imported only by the scan: it reaches cfn-lint through ``template.decode``."""
 
@@ -24,6 +25,7 @@ from ..template.decode import UnreadableTemplate, decode_file
 from ..template.marks import locate
 from ..template.resources import resource_map, resources_of
 from ..template.transforms import expand
+from ..trust_sources import TrustUnavailable
 from .output import FileEntry, Record, ResourceEntry, Unreadable, is_failing
 
 DEPLOYING_ACCOUNT_LABEL = "<deploying account>"
@@ -152,8 +154,10 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
                             today=options.today, named=named, exemption_account=options.account or "")
     except RecursionError:
         return unreadable_outcome(path, f"{path}: the template is nested too deeply to evaluate")
-    except Exception as error:  # noqa: BLE001 - one line, exit 2
+    except TrustUnavailable as error:  # one line, exit 2
         return FileOutcome(path, error=f"cannot build the trusted set: {error}")
+    except Exception as error:  # noqa: BLE001 - one line, exit 2
+        return FileOutcome(path, error=f"cannot assess {path}: {type(error).__name__}: {error}")
     raw = {r.logical_id: r for r in resources_of(template)}
     entry = FileEntry(path)
     records = []

@@ -14,6 +14,7 @@ from typing import Any, MutableMapping, Optional
 
 from cloudformation_cli_python_lib import (
     BaseHookHandlerRequest,
+    HandlerErrorCode,
     HookInvocationPoint,
     ProgressEvent,
     SessionProxy,
@@ -35,11 +36,11 @@ STACK_TARGETS = ("STACK", "CHANGE_SET")
 LOG = logging.getLogger(__name__)
 
 _TRUST_ERRORS = {  # TrustUnavailable.code -> the HandlerErrorCode answered
-    "AccessDeniedException": "AccessDenied",
-    "AccessDenied": "AccessDenied",
-    "NoCredentials": "InvalidCredentials",
-    "OrganizationMismatch": "InvalidTypeConfiguration",
-    "AWSOrganizationsNotInUseException": "InvalidTypeConfiguration",
+    "AccessDeniedException": HandlerErrorCode.AccessDenied,
+    "AccessDenied": HandlerErrorCode.AccessDenied,
+    "NoCredentials": HandlerErrorCode.InvalidCredentials,
+    "OrganizationMismatch": HandlerErrorCode.InvalidTypeConfiguration,
+    "AWSOrganizationsNotInUseException": HandlerErrorCode.InvalidTypeConfiguration,
 }
 
 hook = GuardedHook(TYPE_NAME, TypeConfigurationModel)  # library parse errors in actionable words
@@ -87,12 +88,12 @@ def answer_of(
     try:
         return _answer(session, request, type_configuration, target)
     except TrustUnavailable as error:
-        code = _TRUST_ERRORS.get(error.code, "Throttling" if error.throttled else "InternalFailure")
-        return failed(code, f"{code}: {target}: {error}; the hook fails closed.")
+        code = _TRUST_ERRORS.get(error.code, HandlerErrorCode.Throttling if error.throttled else HandlerErrorCode.InternalFailure)
+        return failed(code.name, f"{code.name}: {target}: {error}; the hook fails closed.")
     except Exception as error:  # noqa: BLE001 - fail closed, never an unhandled exception
         LOG.exception("hook failed on %s", target)
         return failed(
-            "InternalFailure",
+            HandlerErrorCode.InternalFailure.name,
             f"InternalFailure: {target}: the hook could not evaluate this resource "
             f"({type(error).__name__}); it fails closed. See the hook's logs.",
         )
@@ -103,7 +104,7 @@ def _answer(session, request, type_configuration, target: str) -> Answer:
     stack_target = _text(context.targetType) in STACK_TARGETS or _text(context.targetName) in STACK_TARGETS
     if context.targetName not in supported_types() and not stack_target:
         return failed(
-            "UnsupportedTarget",
+            HandlerErrorCode.UnsupportedTarget.name,
             f"UnsupportedTarget: {target}: this hook checks {', '.join(supported_types())}",
         )
     try:
@@ -111,7 +112,7 @@ def _answer(session, request, type_configuration, target: str) -> Answer:
         settings = settings_of(raw)
     except ConfigurationError as error:
         return failed(
-            "InvalidTypeConfiguration",
+            HandlerErrorCode.InvalidTypeConfiguration.name,
             f"InvalidTypeConfiguration: the hook's type configuration does not validate: {error}",
         )
 
@@ -126,7 +127,7 @@ def _answer(session, request, type_configuration, target: str) -> Answer:
     model = context.targetModel
     if not isinstance(model, dict) or not isinstance(model.get("resourceProperties"), dict):
         return failed(
-            "InvalidRequest",
+            HandlerErrorCode.InvalidRequest.name,
             f"InvalidRequest: {target}: the request carries no resourceProperties object, "
             "so the resource cannot be checked",
         )

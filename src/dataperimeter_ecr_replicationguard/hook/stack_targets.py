@@ -35,6 +35,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from cloudformation_cli_python_lib import HandlerErrorCode
+
 from ..assess import Resource, assess
 from ..core import supported_types
 from ..exemptions import stack_name_of
@@ -254,4 +256,4 @@ def _mark_known_after_apply(value: Any) -> Any:
 
 
 def _failed(message: str) -> Answer:
-    return failed("InvalidRequest", message)
+    return failed(HandlerErrorCode.InvalidRequest.name, message)
