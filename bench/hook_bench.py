@@ -14,7 +14,7 @@ import workloads as w
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(os.path.dirname(HERE), "src")
-HOOK_MODULE = "dataperimeter_ecr_replicationguard.handlers"
+HOOK_MODULE = "dataperimeter_ecr_replicationguard.hook.handlers"
 FLOOR_MODULE = "noop_hook"
 
 # Runs in a fresh interpreter: import the entrypoint module, answer the first invocation,
@@ -65,7 +65,7 @@ def warm(sizes=(3, 5000), repeat: int = 15, number: int = 30) -> dict:
     import copy
 
     import noop_hook
-    from dataperimeter_ecr_replicationguard.handlers import hook
+    from dataperimeter_ecr_replicationguard.hook.handlers import hook
 
     results = {}
     for n in sizes:
@@ -135,8 +135,8 @@ def import_path() -> dict:
     out = subprocess.run([sys.executable, "-c", code], env=env(), capture_output=True, text=True, check=True)
     data = json.loads(out.stdout)
     forbidden = [m for m in data["all"] if m.split(".")[0] in ("cfnlint", "yaml", "moto", "checkov")
-                 or m.startswith(("dataperimeter_ecr_replicationguard.cli", "dataperimeter_ecr_replicationguard.scan",
-                                  "dataperimeter_ecr_replicationguard.output"))]
+                 or m.startswith(("dataperimeter_ecr_replicationguard.cli",
+                                  "dataperimeter_ecr_replicationguard.hook.stack_targets"))]
     top = sorted({m.split(".")[0] for m in data["all"]})
     return {"added": data["added"], "forbidden_present": forbidden, "top_level": top,
             "boto3_from_library": "boto3" in top}

@@ -36,7 +36,7 @@ def organization() -> tuple[str, list[str]]:
 
 
 def main(cold_repeat: int = 3, warm_repeat: int = 10, warm_number: int = 20) -> dict:
-    from dataperimeter_ecr_replicationguard.handlers import hook
+    from dataperimeter_ecr_replicationguard.hook.handlers import hook
     from dataperimeter_ecr_replicationguard.trust_sources import membership as cache
 
     calls: list[str] = []

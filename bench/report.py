@@ -221,7 +221,7 @@ def markdown(r: dict) -> str:
     lines += [
         "## 2. Warm invocation through the Lambda entrypoint",
         "",
-        "`handlers.hook(event, None)` with a HookInvocationRequest (caller credentials, type configuration,",
+        "`hook.handlers.hook(event, None)` with a HookInvocationRequest (caller credentials, type configuration,",
         "the 10x25 replication configuration) vs the floor: the same `cloudformation_cli_python_lib.Hook`",
         "entrypoint with a handler that returns SUCCESS at once (bench/noop_hook.py).",
         "",
@@ -255,7 +255,7 @@ def markdown(r: dict) -> str:
         f"| {x(cold['import']['ratio'])} |",
         "",
         f"Modules loaded: hook {cold['modules']['hook']}, floor {cold['modules']['floor']}. Beyond what",
-        f"`cloudformation_cli_python_lib` itself loads, `import dataperimeter_ecr_replicationguard.handlers` adds "
+        f"`cloudformation_cli_python_lib` itself loads, `import dataperimeter_ecr_replicationguard.hook.handlers` adds "
         f"{len(ip['added'])} modules, all the hook's own except `cloudformation_cli_python_lib.recast`. "
         "boto3/botocore come with the library (its SessionProxy); no cfn-lint, yaml, CLI, scan, output, "
         "template or Organizations module is imported (asserted by tests/test_import_path.py).",
@@ -384,7 +384,7 @@ def markdown(r: dict) -> str:
     lines += [
         "## 7. STACK target: whole templates through the hook",
         "",
-        "The real Lambda entrypoint (`handlers.hook`, warm) with a STACK request whose `template` is the text",
+        "The real Lambda entrypoint (`hook.handlers.hook`, warm) with a STACK request whose `template` is the text",
         "the library fetched: a quarter replication configurations, a quarter repositories with a policy,",
         "the rest SNS topics; every value trusted, so every ECR resource is evaluated in full. The same",
         "template as YAML and as JSON, read by the one reader (libyaml / json).",
@@ -433,7 +433,7 @@ def markdown(r: dict) -> str:
         "",
         "Changes made for these goals (behaviour kept, suite green): the one reader (issue 20), lazy",
         "imports, the trusted set's derived lookups, the idle-CPU worker default; earlier, the hook parses",
-        "its type configuration once per execution environment (`handlers.settings_of`), walks the resource",
+        "its type configuration once per execution environment (`settings.settings_of`), walks the resource",
         "for named accounts only for the Organizations source, and the checkers and the template resolver",
         "test `collections.abc.Mapping` instead of `typing.Mapping`.",
         "",

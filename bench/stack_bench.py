@@ -45,7 +45,7 @@ def event(text: str, config: dict) -> dict:
 def run(repeat: int = 5) -> dict:
     import yaml
 
-    from dataperimeter_ecr_replicationguard.handlers import hook
+    from dataperimeter_ecr_replicationguard.hook.handlers import hook
 
     accounts = w.trusted_accounts(50)
     config = w.type_configuration(accounts)

@@ -106,7 +106,7 @@ def replication(*destinations: tuple[str, Any], filters: list[str] | None = None
 @pytest.fixture
 def invoke():
     """Run a request through the real Lambda entrypoint, as CloudFormation would."""
-    from dataperimeter_ecr_replicationguard.handlers import hook
+    from dataperimeter_ecr_replicationguard.hook.handlers import hook
 
     def run(event: dict) -> dict:
         return dict(hook(copy.deepcopy(event), None))

@@ -40,7 +40,7 @@ def relative(path: pathlib.Path) -> str:
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
     """``hook-handler ARGV`` in-process, as the console script runs it."""
-    from dataperimeter_ecr_replicationguard.cli import main
+    from dataperimeter_ecr_replicationguard.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):

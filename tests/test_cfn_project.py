@@ -33,8 +33,8 @@ def test_rpdk_config_points_at_the_handlers():
     config = json.loads((ROOT / ".rpdk-config").read_text())
     assert config["artifact_type"] == "HOOK"
     assert config["typeName"] == json.loads((ROOT / "schema.json").read_text())["typeName"]
-    assert config["entrypoint"] == "dataperimeter_ecr_replicationguard.handlers.hook"
-    assert config["testEntrypoint"] == "dataperimeter_ecr_replicationguard.handlers.test_entrypoint"
+    assert config["entrypoint"] == "dataperimeter_ecr_replicationguard.hook.handlers.hook"
+    assert config["testEntrypoint"] == "dataperimeter_ecr_replicationguard.hook.handlers.test_entrypoint"
     assert config["runtime"] == "python3.11"
 
 

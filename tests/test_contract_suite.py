@@ -100,7 +100,7 @@ def test_harness_serves_lambda_invoke_on_loopback_and_reports_handler_crashes(mo
 
     sys.path.insert(0, str(ROOT / "tools"))
     import offline_cfn_test
-    from dataperimeter_ecr_replicationguard import handlers
+    from dataperimeter_ecr_replicationguard.hook import handlers
 
     from conftest import hook_request, replication
 

@@ -20,14 +20,14 @@ def text() -> str:
 
 
 def error_codes_in_code() -> set[str]:
-    """Every HandlerErrorCode a handler module names, and the verdict codes of report.py."""
+    """Every HandlerErrorCode a handler module names, and the verdict codes of hook/answer.py."""
     codes: set[str] = set()
     for path in SOURCE.rglob("*.py"):
         if "target_models" in path.parts or path.name == "models.py":
             continue
         source = path.read_text(encoding="utf-8")
         codes.update(re.findall(r"HandlerErrorCode\.(\w+)", source))
-    report = (SOURCE / "report.py").read_text(encoding="utf-8")
+    report = (SOURCE / "hook" / "answer.py").read_text(encoding="utf-8")
     codes.update(re.findall(r'^[A-Z_]+ = "(\w+)"$', report, flags=re.M))
     return codes
 

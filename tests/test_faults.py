@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import hook_request, replication
 from local_http import serving
-from dataperimeter_ecr_replicationguard.handlers import hook
+from dataperimeter_ecr_replicationguard.hook.handlers import hook
 from dataperimeter_ecr_replicationguard.trust_sources import membership as cache
 from dataperimeter_ecr_replicationguard.trust_sources.organizations import Deadline
 from strategies import FOREIGN, json_values

@@ -106,12 +106,12 @@ def test_unsupported_target(invoke):
 
 
 def test_an_internal_error_fails_closed_with_a_message(invoke, monkeypatch):
-    from dataperimeter_ecr_replicationguard import handlers
+    from dataperimeter_ecr_replicationguard import assess
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom: secret detail")
 
-    monkeypatch.setattr(handlers, "evaluate", broken)
+    monkeypatch.setattr(assess, "evaluate", broken)  # the core, as the flow calls it
     response = invoke(hook_request(TYPE, replication(("eu-west-1", ACCOUNT)), config=CONFIG))
     assert response["hookStatus"] == "FAILED"
     assert response["errorCode"] == "InternalFailure"
@@ -139,7 +139,7 @@ def test_partition_and_region_come_from_the_stack_arn(invoke):
 
 
 def test_test_entrypoint_answers_with_status():
-    from dataperimeter_ecr_replicationguard.handlers import test_entrypoint
+    from dataperimeter_ecr_replicationguard.hook.handlers import test_entrypoint
 
     good = test_entrypoint(cfn_test_event(TYPE, replication(("eu-west-1", "222222222222")), config=CONFIG), None)
     assert good["status"] == "SUCCESS"

@@ -21,7 +21,7 @@ from hypothesis import given, strategies as st
 from conftest import hook_request, replication
 from dataperimeter_ecr_replicationguard.core import supported_types
 from dataperimeter_ecr_replicationguard.core.values import data
-from dataperimeter_ecr_replicationguard.handlers import hook
+from dataperimeter_ecr_replicationguard.hook.handlers import hook
 from strategies import BAD_CORES, GOOD_CORES, adversarial, json_values, mutated, pointer_parts
 
 TYPES = supported_types()

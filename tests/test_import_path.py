@@ -26,20 +26,19 @@ def modules_after(statement: str) -> dict:
 
 
 def test_the_handler_import_path_loads_no_cli_linter_yaml_or_organizations_code():
-    loaded = set(modules_after(f"import {PACKAGE}.handlers")["all"])
-    assert f"{PACKAGE}.handlers" in loaded
+    loaded = set(modules_after(f"import {PACKAGE}.hook.handlers")["all"])
+    assert f"{PACKAGE}.hook.handlers" in loaded
     forbidden_roots = {"cfnlint", "yaml", "moto", "jsonschema"}
     assert not {m for m in loaded if m.split(".")[0] in forbidden_roots}
     own_forbidden = {f"{PACKAGE}.{name}" for name in (
-        "cli", "scan", "output", "stack_targets", "template", "trust_sources.organizations",
-        "trust_sources.membership")}
-    assert not {m for m in loaded if m in own_forbidden or m.rsplit(".", 1)[0] in own_forbidden}
+        "cli", "hook.stack_targets", "template", "trust_sources.organizations", "trust_sources.membership")}
+    assert not {m for m in loaded if any(m == f or m.startswith(f + ".") for f in own_forbidden)}
 
 
 def test_the_hook_adds_only_its_own_modules_to_what_the_library_loads():
     """boto3 comes with cloudformation_cli_python_lib (its SessionProxy); the hook itself adds
     no third-party module, so no boto3 client, resource or service model is loaded at import."""
-    found = modules_after(f"import {PACKAGE}.handlers")
+    found = modules_after(f"import {PACKAGE}.hook.handlers")
     added = set(found["all"]) - set(found["library"])
     foreign = {m for m in added if not m.startswith(PACKAGE) and not m.startswith("cloudformation_cli_python_lib.")}
     assert foreign == set()
@@ -47,5 +46,5 @@ def test_the_hook_adds_only_its_own_modules_to_what_the_library_loads():
 
 
 def test_the_scan_command_does_load_what_the_hook_must_not_so_the_checks_above_can_fail():
-    loaded = set(modules_after(f"import {PACKAGE}.scan")["all"])
-    assert f"{PACKAGE}.output" in loaded
+    loaded = set(modules_after(f"import {PACKAGE}.cli.scan")["all"])
+    assert f"{PACKAGE}.cli.output" in loaded

@@ -33,7 +33,7 @@ CHILD = textwrap.dedent(
     sys.path[:0] = [{tests!r}, {src!r}]
     sys.setrecursionlimit(1000)  # Lambda's default
     from conftest import hook_request, replication
-    from dataperimeter_ecr_replicationguard.handlers import hook
+    from dataperimeter_ecr_replicationguard.hook.handlers import hook
     hook(hook_request("AWS::ECR::Repository", {{}}), None)  # warm: imports
     {build}
     start = time.process_time()

@@ -53,7 +53,8 @@ def test_outer_package_holds_what_register_type_reads(built):
 def test_handler_package_has_code_and_dependencies_and_nothing_else(built):
     inner = zipfile.ZipFile(zipfile.ZipFile(built).open("ResourceProvider.zip"))
     names = inner.namelist()
-    assert "dataperimeter_ecr_replicationguard/handlers.py" in names
+    assert "dataperimeter_ecr_replicationguard/hook/handlers.py" in names  # the entrypoint (.rpdk-config)
+    assert "dataperimeter_ecr_replicationguard/hook/answer.py" in names
     assert "dataperimeter_ecr_replicationguard/core/replication.py" in names
     assert "dataperimeter_ecr_replicationguard/models.py" in names
     assert any(n.startswith("cloudformation_cli_python_lib/") for n in names)
@@ -113,7 +114,7 @@ def test_the_unzipped_handler_package_runs_the_hook_alone(provider_dir, tmp_path
     script = (
         "import json, sys\n"
         f"sys.path.insert(0, {str(provider_dir)!r})\n"
-        "from dataperimeter_ecr_replicationguard.handlers import hook\n"
+        "from dataperimeter_ecr_replicationguard.hook.handlers import hook\n"
         "import dataperimeter_ecr_replicationguard as package\n"
         f"assert package.__file__.startswith({str(provider_dir)!r}), package.__file__\n"
         f"events = json.load(open({str(events)!r}))\n"

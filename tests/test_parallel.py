@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from dataperimeter_ecr_replicationguard.parallel import WorkerFailed, fork_available, ordered_map
+from dataperimeter_ecr_replicationguard.cli.parallel import WorkerFailed, fork_available, ordered_map
 
 needs_fork = pytest.mark.skipif(not fork_available(), reason="workers are forked only on Linux")
 

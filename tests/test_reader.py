@@ -8,7 +8,7 @@ import json
 import pytest
 
 from conftest import hook_request
-from dataperimeter_ecr_replicationguard.handlers import hook
+from dataperimeter_ecr_replicationguard.hook.handlers import hook
 from dataperimeter_ecr_replicationguard.template.decode import UnreadableTemplate, decode_file
 from dataperimeter_ecr_replicationguard.template.yaml_loader import (
     LineDict,

@@ -21,11 +21,12 @@ import pathlib
 
 import pytest
 
+from dataperimeter_ecr_replicationguard.assess import findings_of
 from dataperimeter_ecr_replicationguard.core import evaluate
 from dataperimeter_ecr_replicationguard.core.findings import Category
 from dataperimeter_ecr_replicationguard.core.trust import Trust
-from dataperimeter_ecr_replicationguard.template.evaluate import evaluate_template
 from dataperimeter_ecr_replicationguard.template.resolve import Context
+from dataperimeter_ecr_replicationguard.template.translate import template_resources
 from dataperimeter_ecr_replicationguard.template.yaml_loader import load_template_text
 
 ROOT = pathlib.Path(__file__).resolve().parent
@@ -39,9 +40,9 @@ def _template_findings(name: str, trust: Trust = TRUST) -> dict[str, list]:
     document = load_template_text((TEMPLATES / name).read_text(encoding="utf-8"))
     if "Resources" not in document:  # documentation fragments: the resources at top level
         document = {"Resources": document}
-    results = evaluate_template(document, trust, Context(account_id=OWN, region="eu-west-1"))
-    assert results, f"{name}: no ECR resource was evaluated"
-    return {r.logical_id: list(r.findings) for r in results}
+    resources = template_resources(document, Context(account_id=OWN, region="eu-west-1"))
+    assert resources, f"{name}: no ECR resource was evaluated"
+    return {r.logical_id: findings_of(r, trust) for r in resources}
 
 
 def _policy_findings(name: str, resource_type: str, key: str, trust: Trust = TRUST) -> list:

@@ -17,18 +17,18 @@ STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/agreement/0f1e2d3c-
 
 def _resolved_resources(template_path):
     """What the scan evaluated: the template's ECR resources with resolved properties."""
-    from dataperimeter_ecr_replicationguard.cli import properties_of
+    from dataperimeter_ecr_replicationguard.assess import assess
     from dataperimeter_ecr_replicationguard.invocation import invocation_of
-    from dataperimeter_ecr_replicationguard.settings import parse_settings
-    from dataperimeter_ecr_replicationguard.template import Context, evaluate_template
+    from dataperimeter_ecr_replicationguard.settings import parse_settings, properties_of
+    from dataperimeter_ecr_replicationguard.template import Context, template_resources
     from dataperimeter_ecr_replicationguard.template.decode import decode_file
-    from dataperimeter_ecr_replicationguard.trust_sources import resolve_trust
 
     settings = parse_settings(properties_of(json.loads(CONFIG.read_text())))
     invocation = invocation_of(ACCOUNT, "", REGION)
     context = Context(account_id=ACCOUNT, region=REGION, stack_name=template_path.stem,
                       partition=invocation.partition, parameters={})
-    return evaluate_template(decode_file(str(template_path)), resolve_trust(settings, invocation), context)
+    resources = template_resources(decode_file(str(template_path)), context)
+    return [assessed for assessed in assess(resources, settings, invocation).resources]
 
 
 @pytest.mark.parametrize("template", template_files(), ids=lambda p: p.name)
@@ -44,8 +44,8 @@ def test_cli_and_hook_entrypoint_agree(template, invoke, monkeypatch):
 
     config = json.loads(CONFIG.read_text())["CloudFormationConfiguration"]["HookConfiguration"]["Properties"]
     resources = _resolved_resources(template)
-    assert {r.logical_id for r in resources} >= set(scanned)
-    for resource in resources:
+    assert {r.resource.logical_id for r in resources} >= set(scanned)
+    for resource in (r.resource for r in resources):
         event = hook_request(resource.resource_type, resource.properties, config=config,
                              logical_id=resource.logical_id, account=ACCOUNT, stack_id=STACK_ID)
         response = invoke(event)

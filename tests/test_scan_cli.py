@@ -139,7 +139,7 @@ def test_text_output_has_file_line_resource_rule_and_no_colour_off_a_terminal(te
 
 
 def test_progress_only_on_a_terminal(tmp_path, monkeypatch):
-    from dataperimeter_ecr_replicationguard import scan
+    from dataperimeter_ecr_replicationguard.cli import scan
 
     for n in range(scan.PROGRESS_THRESHOLD):
         (tmp_path / f"t{n}.yaml").write_text(REPLICATION)
@@ -152,7 +152,7 @@ def test_progress_only_on_a_terminal(tmp_path, monkeypatch):
 
 
 def test_colour_on_a_terminal_unless_no_color(template, monkeypatch):
-    from dataperimeter_ecr_replicationguard import scan
+    from dataperimeter_ecr_replicationguard.cli import scan
 
     monkeypatch.setattr(scan, "_is_terminal", lambda stream: True)
     monkeypatch.delenv("NO_COLOR", raising=False)

@@ -9,8 +9,8 @@ import shutil
 
 import pytest
 
-from dataperimeter_ecr_replicationguard import scan
-from dataperimeter_ecr_replicationguard.parallel import fork_available
+from dataperimeter_ecr_replicationguard.cli import scan
+from dataperimeter_ecr_replicationguard.cli.parallel import fork_available
 from dataperimeter_ecr_replicationguard.settings import parse_settings
 from scan_helpers import SCAN_ARGS, TEMPLATES, run_cli
 

@@ -1,12 +1,11 @@
-"""handlers.settings_of remembers a parsed type configuration (the warm path reads it once),
+"""settings.settings_of remembers a parsed type configuration (the warm path reads it once),
 gives the same Settings as parse_settings, and never remembers a configuration that fails."""
 
 from __future__ import annotations
 
 import pytest
 
-from dataperimeter_ecr_replicationguard.handlers import settings_of
-from dataperimeter_ecr_replicationguard.settings import ConfigurationError, parse_settings
+from dataperimeter_ecr_replicationguard.settings import ConfigurationError, parse_settings, settings_of
 
 CONFIG = {"TrustedAccountIds": "222222222222, 333333333333", "TrustDeployingAccount": "false",
           "AllowedReplicationRegions": "eu-west-1"}

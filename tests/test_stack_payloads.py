@@ -18,7 +18,7 @@ import re
 
 import pytest
 
-from dataperimeter_ecr_replicationguard.handlers import hook
+from dataperimeter_ecr_replicationguard.hook.handlers import hook
 from local_http import serving
 
 PAYLOADS = pathlib.Path(__file__).resolve().parent / "data" / "payloads"

@@ -213,10 +213,10 @@ def test_stack_and_cli_agree_on_the_template_folder(invoke):
 def test_resource_targets_never_import_the_template_parsers():
     code = (
         "import sys, json; sys.path.insert(0, 'tests'); from conftest import hook_request, replication;"
-        "from dataperimeter_ecr_replicationguard.handlers import hook;"
+        "from dataperimeter_ecr_replicationguard.hook.handlers import hook;"
         "r = hook(hook_request('AWS::ECR::ReplicationConfiguration', replication(('eu-west-1', '111111111111'))), None);"
         "print(json.dumps([r['hookStatus'], 'cfnlint' in sys.modules, 'yaml' in sys.modules,"
-        " 'dataperimeter_ecr_replicationguard.stack_targets' in sys.modules]))"
+        " 'dataperimeter_ecr_replicationguard.hook.stack_targets' in sys.modules]))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
                             env={"PYTHONPATH": "src", "PATH": "/usr/bin:/bin"})
@@ -251,7 +251,7 @@ def test_contract_inputs_for_stack_targets(name, point, expected):
     """The contract suite's inputs for STACK and CHANGE_SET give the verdicts it asserts, sent
     as `cfn test` sends them (test_entrypoint, targetType RESOURCE, stackId a token)."""
     from conftest import cfn_test_event
-    from dataperimeter_ecr_replicationguard.handlers import test_entrypoint
+    from dataperimeter_ecr_replicationguard.hook.handlers import test_entrypoint
 
     inputs = json.loads((ROOT / "inputs" / name).read_text())
     targets = [t for t in ("STACK", "CHANGE_SET") if t in inputs]

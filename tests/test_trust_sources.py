@@ -116,7 +116,7 @@ def test_the_static_source_imports_no_organizations_code():
 import json, sys
 sys.path.insert(0, "tests")
 from conftest import hook_request, replication
-from dataperimeter_ecr_replicationguard.handlers import hook
+from dataperimeter_ecr_replicationguard.hook.handlers import hook
 mods = lambda: sorted(m for m in sys.modules if ".trust_sources." in m)
 event = hook_request("AWS::ECR::ReplicationConfiguration", replication(("eu-west-1", "111111111111")),
                      config={"AccountSource": sys.argv[1], "TrustedOrganizationIds": "o-a1b2c3d4e5"})

@@ -41,7 +41,7 @@ class LambdaInvoke(BaseHTTPRequestHandler):
     """POST /2015-03-31/functions/<name>/invocations -> the handler's JSON response."""
 
     def do_POST(self) -> None:  # noqa: N802 - the http.server naming
-        from dataperimeter_ecr_replicationguard import handlers
+        from dataperimeter_ecr_replicationguard.hook import handlers
 
         parts = self.path.strip("/").split("/")
         name = parts[2] if len(parts) == 4 and parts[1] == "functions" else ""

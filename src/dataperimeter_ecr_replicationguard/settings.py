@@ -9,6 +9,7 @@ because the library passes ``None`` when no configuration was set.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -64,6 +65,27 @@ def parse_settings(raw: Mapping[str, Any] | None) -> Settings:
     if problems:
         raise ConfigurationError(problems)
     return Settings(**values)
+
+
+def settings_of(raw: Any) -> Settings:
+    """:func:`parse_settings`, remembered per configuration: CloudFormation sends the same type
+    configuration on every invocation, and re-reading thousands of account IDs each time would
+    cost more than the analysis. A configuration that does not validate is never remembered."""
+    if isinstance(raw, dict) and all(isinstance(v, (str, bool, int, float, type(None))) for v in raw.values()):
+        return _parsed(tuple(sorted(raw.items())))
+    return parse_settings(raw)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(items: tuple) -> Settings:
+    return parse_settings(dict(items))
+
+
+def properties_of(document: Any) -> Any:
+    """The ``Properties`` of a set-type-configuration document, or the document itself."""
+    if isinstance(document, dict) and "CloudFormationConfiguration" in document:
+        return document["CloudFormationConfiguration"].get("HookConfiguration", {}).get("Properties", {})
+    return document
 
 
 def _entries(key: str, value: Any) -> list[str]:

@@ -1,19 +1,19 @@
-"""Whole templates: read them, find their resources, resolve what the template decides, and
-evaluate every ECR resource with the core. Shared by ``hook-handler scan`` and the hook's
-STACK and CHANGE_SET targets. Nothing here imports cfn-lint at import time."""
+"""Whole templates: read them, find their resources and resolve what the template decides,
+giving the resources :func:`..assess.assess` judges. Shared by ``hook-handler scan`` and the
+hook's STACK and CHANGE_SET targets. Nothing here imports cfn-lint at import time."""
 
-from .evaluate import ResourceResult, evaluate_template, placeholder_account
 from .resolve import Context, Resolver, Unresolved
 from .resources import NotATemplate, TemplateResource, resources_of
+from .translate import placeholder_account, resolved, template_resources
 
 __all__ = [
     "Context",
     "NotATemplate",
-    "ResourceResult",
     "Resolver",
     "TemplateResource",
     "Unresolved",
-    "evaluate_template",
     "placeholder_account",
+    "resolved",
     "resources_of",
+    "template_resources",
 ]

@@ -19,7 +19,8 @@ class NotATemplate(ValueError):
 
 @dataclass(frozen=True)
 class TemplateResource:
-    """``line``: where the logical ID is written (1-based), when the parser knows it."""
+    """``line`` (1-based): where the logical ID is written, else where the resource's body starts
+    (a parser that marks mappings but not keys); ``None`` when the parser records no lines."""
 
     logical_id: str
     resource_type: str

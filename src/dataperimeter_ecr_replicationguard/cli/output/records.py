@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core.findings import Category
-from ..exemptions import Exemption, Judged
+from ...core.findings import Category
+from ...exemptions import Exemption, Judged
 
 
 @dataclass(frozen=True)

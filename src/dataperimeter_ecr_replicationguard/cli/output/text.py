@@ -5,7 +5,7 @@ findings and the summary; ``verbose``: also every skipped file and every resourc
 
 from __future__ import annotations
 
-from .report import Record, ScanReport
+from .records import Record, ScanReport
 
 _RED, _YELLOW, _DIM, _BOLD, _RESET = "\033[31m", "\033[33m", "\033[2m", "\033[1m", "\033[0m"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from .. import __version__
-from .report import Record, ScanReport
+from ... import __version__
+from .records import Record, ScanReport
 
 SCHEMA_VERSION = 1
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from . import json_format, junit, sarif, text
-from .report import FileEntry, Record, ResourceEntry, ScanReport, Unreadable, is_failing
+from .records import FileEntry, Record, ResourceEntry, ScanReport, Unreadable, is_failing
 
 FORMATS: dict[str, Callable[..., str]] = {
     "text": text.render,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..core.findings import Severity
-from .report import Record, ScanReport
+from ...core.findings import Severity
+from .records import Record, ScanReport
 
 _RANK = {s: n for n, s in enumerate((Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW,
                                      Severity.INFORMATIONAL))}

@@ -1,5 +1,6 @@
-"""One template file of ``hook-handler scan``: decode it, evaluate its ECR resources and judge
-the findings against the exemptions. Independent of every other file, so files can be scanned
+"""One template file of ``hook-handler scan``: decode it, translate its ECR resources
+(:func:`..template.template_resources`), :func:`..assess.assess` them, and turn the assessment
+into records. Independent of every other file, so files can be scanned
 in any process (see ``parallel.py``); the result is plain data, merged in file order by
 ``scan.py``. Imported only by the scan: it reaches cfn-lint through ``template.decode``."""
 
@@ -13,18 +14,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .core.findings import Category, Finding, Severity
-from .core.values import shown
-from .exemptions import Judged, judge
-from .invocation import invocation_of
+from ..assess import assess
+from ..core.findings import Category, Finding, Severity
+from ..core.values import shown
+from ..exemptions import Judged
+from ..invocation import invocation_of
+from ..settings import Settings
+from ..template import Context, NotATemplate, placeholder_account, template_resources
+from ..template.decode import UnreadableTemplate, decode_file
+from ..template.marks import locate
+from ..template.resources import resource_map, resources_of
+from ..template.transforms import expand
+from ..trust_sources import TrustUnavailable
 from .output import FileEntry, Record, ResourceEntry, Unreadable, is_failing
-from .settings import Settings
-from .template import Context, NotATemplate, evaluate_template, placeholder_account
-from .template.decode import UnreadableTemplate, decode_file
-from .template.marks import locate
-from .template.resources import resource_map, resources_of
-from .template.transforms import expand
-from .trust_sources import resolve_trust
 
 DEPLOYING_ACCOUNT_LABEL = "<deploying account>"
 UNREADABLE_RULE = "ECR-TEMPLATE-UNREADABLE"
@@ -129,10 +131,6 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
     settings = options.settings
     account = options.account or placeholder_account(template)
     invocation = invocation_of(account, "", options.region or "us-east-1")
-    try:
-        trust = resolve_trust(settings, invocation, options.session, [template, options.parameters])
-    except Exception as error:  # noqa: BLE001 - one line, exit 2
-        return FileOutcome(path, error=f"cannot build the trusted set: {error}")
     stack_name = options.stack_name or options.stack_names.get(os.path.normpath(path)) or stem(path)
     context = Context(
         account_id=account,
@@ -142,14 +140,24 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
         parameters=options.parameters,
         use_parameter_defaults=True,
     )
+    named = [template, options.parameters]  # what an Organizations lookup may read: the template as written
     expansion = expand(template, context)
     template = expansion.template
     try:
-        results = evaluate_template(template, trust, context)
+        resources = template_resources(template, context)
     except NotATemplate as error:
         return FileOutcome(path, skipped=str(error))
     except RecursionError:
         return unreadable_outcome(path, f"{path}: the template is nested too deeply to evaluate")
+    try:
+        assessment = assess(resources, settings, invocation, options.session, stack_name=stack_name,
+                            today=options.today, named=named, exemption_account=options.account or "")
+    except RecursionError:
+        return unreadable_outcome(path, f"{path}: the template is nested too deeply to evaluate")
+    except TrustUnavailable as error:  # one line, exit 2
+        return FileOutcome(path, error=f"cannot build the trusted set: {error}")
+    except Exception as error:  # noqa: BLE001 - one line, exit 2
+        return FileOutcome(path, error=f"cannot assess {path}: {type(error).__name__}: {error}")
     raw = {r.logical_id: r for r in resources_of(template)}
     entry = FileEntry(path)
     records = []
@@ -158,15 +166,16 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
         finding = _file_finding(UNRESOLVED_TRANSFORM_RULE, Category.UNRESOLVED, reason, TRANSFORM_REMEDIATION)
         judged = Judged(finding)
         records.append(Record(path, line, judged, is_failing(judged, options.allow_unresolved), column=column))
-    for result in results:
+    for assessed in assessment.resources:
+        result = assessed.resource
         resource = raw.get(result.logical_id)
         basis = _basis(template, resource, options, expansion.parameters)
         entry.resources.append(ResourceEntry(result.logical_id, result.resource_type, result.line, basis))
         id_position = locate(resource_map(template), "/" + _escape(result.logical_id))
         column = id_position[1] if id_position and id_position[0] == result.line else None
-        findings = list(result.findings) if options.account else [_shown(f, account) for f in result.findings]
-        for judged in judge(findings, settings.exemptions, stack_name=stack_name, account_id=options.account or "",
-                            today=options.today):
+        for judged in assessed.judged:
+            if not options.account:
+                judged = dataclasses.replace(judged, finding=_shown(judged.finding, account))
             position = locate(resource.properties, judged.finding.path) if resource is not None else None
             records.append(Record(path, result.line, judged, is_failing(judged, options.allow_unresolved),
                                   column=column, position=position, basis=basis))

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import urllib.parse
 
-from .. import __version__
-from ..core.findings import Category
-from ..core.rules import BY_ID
-from .report import Record, ScanReport
+from ... import __version__
+from ...core.findings import Category
+from ...core.rules import BY_ID
+from .records import Record, ScanReport
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 

@@ -10,10 +10,11 @@ and a key spelt in any other case when it is the only one.
   ``Properties`` key in any case: the guide's syntax block spells it ``properties``; an
   ``afterContext`` with keys but no properties fails closed), resolved against the payload's
   own template when it is readable (its Mappings and Conditions decide).
-- Otherwise (STACK, or a change set without changed resources): the template is evaluated
-  (``ResolvedTemplate`` when the payload has one, else ``Template``) by the same template
-  evaluator as ``hook-handler scan``. Parameter values are not in the payload, so a value
-  that depends on a parameter is unresolved (its default is not assumed).
+- Otherwise (STACK, or a change set without changed resources): the template
+  (``ResolvedTemplate`` when the payload has one, else ``Template``) is translated into resources
+  as ``hook-handler scan`` translates it (:func:`..template.template_resources`) and assessed by
+  the same :func:`..assess.assess`. Parameter values are not in the payload, so a value that
+  depends on a parameter is unresolved (its default is not assumed).
 - ``{{changeSet:KNOWN_AFTER_APPLY}}`` is not known yet, in every field.
 - The template is the one submitted, before transforms. What the hook cannot expand (a macro,
   ``AWS::Include``, ``Fn::ForEach``) is named in a SKIPPED annotation and left to the
@@ -23,45 +24,43 @@ A concrete violation fails here, early. An unresolved value is annotated (SKIPPE
 to the RESOURCE target, which sees resolved values. An empty target model (the payload could
 not be fetched) or an unreadable template fails closed.
 
-YAML templates are read by :mod:`.template.yaml_loader` (PyYAML), not cfn-lint: cfn-lint's
+YAML templates are read by :mod:`..template.yaml_loader` (PyYAML), not cfn-lint: cfn-lint's
 dependencies would add about 140 MB to the Lambda package. Neither is imported for RESOURCE
 targets: this module is imported only when a STACK or CHANGE_SET request arrives.
 """
 
 from __future__ import annotations
 
-import datetime
 import json
 from collections.abc import Mapping
 from typing import Any
 
-from cloudformation_cli_python_lib import HandlerErrorCode, OperationStatus, ProgressEvent
+from cloudformation_cli_python_lib import HandlerErrorCode
 
-from .core import supported_types
-from .core.trust import Trust
-from .exemptions import judge, stack_name_of
-from .invocation import Invocation
-from .settings import Settings
-from .template import Context, NotATemplate, Resolver, TemplateResource, evaluate_template
-from .template.evaluate import evaluate_resource
-from .template.resources import Unexpanded, unexpanded
-from .template.yaml_loader import TemplateSyntaxError, load_template_text
-from .verdict import cut, progress_event
+from ..assess import Resource, assess
+from ..core import supported_types
+from ..exemptions import stack_name_of
+from ..invocation import Invocation
+from ..settings import Settings
+from ..template import Context, NotATemplate, Resolver, TemplateResource, resolved, template_resources
+from ..template.resources import Unexpanded, unexpanded
+from ..template.yaml_loader import TemplateSyntaxError, load_template_text
+from .answer import Answer, failed, verdict
 
 KNOWN_AFTER_APPLY = "Fn::KnownAfterApply"  # marks a {{changeSet:...}} value: never trusted
 _MARKER = "{{changeSet:"
 _DELETE_ACTIONS = {"delete", "remove"}
 
 
-def evaluate_stack_target(
+def stack_target_answer(
     target_type: str,
     logical_id: str,
     model: Any,
     settings: Settings,
     invocation: Invocation,
-    trust: Trust,
-    today: datetime.date,
-) -> ProgressEvent:
+    session: Any = None,
+) -> Answer:
+    """The answer on one STACK or CHANGE_SET payload: its ECR resources, assessed."""
     name = f"{logical_id or '?'} ({target_type})"
     if not isinstance(model, Mapping) or not any(v not in (None, "", [], {}) for v in model.values()):
         return _failed(
@@ -78,23 +77,30 @@ def evaluate_stack_target(
         use_parameter_defaults=False,
     )
     unchecked: list[Unexpanded] = []
+    which = ""  # the template field the resources were read from, when they were
     try:
         changed = field(model, "changedResources")
         if target_type == "CHANGE_SET" and isinstance(changed, list) and changed:
-            evaluated = _changed_resources(changed, _readable_template(model), trust, context)
+            resources = _changed_resources(changed, _readable_template(model), context)
         else:
-            evaluated, unchecked = _template(model, trust, context)
+            resources, unchecked, which = _template(model, context)
     except _Unreadable as error:
         return _failed(f"InvalidRequest: {name}: {error}; the hook fails closed")
-    findings = [f for _, findings in evaluated for f in findings]
-    judged = judge(findings, settings.exemptions, stack_name=stack_name, account_id=invocation.account_id, today=today)
+    try:
+        assessment = assess(resources, settings, invocation, session, stack_name=stack_name, named=model)
+    except RecursionError:
+        if not which:
+            raise
+        return _failed(f"InvalidRequest: {name}: the payload's {which} is nested too deeply to evaluate; "
+                       "the hook fails closed")
     # Honest counts: a resource with a part the hook cannot expand was not wholly checked.
     partial = {u.logical_id for u in unchecked if u.logical_id}
-    checked = sum(1 for logical_id, _ in evaluated if logical_id not in partial)
+    checked = sum(1 for r in resources if r.logical_id not in partial)
     passed = f"{name}: {checked} ECR resource(s) checked"
     if checked:
-        passed += f"; every destination and grant is trusted ({trust.describe()})"
-    return progress_event(name, judged, passed, defer_unresolved=True, unchecked=[u.describe() for u in unchecked])
+        passed += f"; every destination and grant is trusted ({assessment.trust.describe()})"
+    return verdict(name, assessment.judged, passed, defer_unresolved=True, unchecked=[u.describe() for u in unchecked],
+                   notes=assessment.notes)
 
 
 class _Unreadable(ValueError):
@@ -144,10 +150,10 @@ def _load(model: Mapping[str, Any]) -> tuple[Any, str]:
         raise _Unreadable(f"the payload's {which} is nested too deeply to evaluate") from None
 
 
-def _template(model: Mapping[str, Any], trust: Trust, context: Context) -> tuple[list[tuple[str, list]], list[Unexpanded]]:
+def _template(model: Mapping[str, Any], context: Context) -> tuple[list[Resource], list[Unexpanded], str]:
     template, which = _load(model)
     try:
-        results = evaluate_template(template, trust, context)
+        resources = template_resources(template, context)
         unchecked = unexpanded(template, frozenset(supported_types()))
     except NotATemplate as error:
         raise _Unreadable(f"the payload's {which} cannot be read: {error}") from None
@@ -157,7 +163,7 @@ def _template(model: Mapping[str, Any], trust: Trust, context: Context) -> tuple
     if malformed and not any(u.where == "Transform" for u in unchecked):
         # No macro is declared that could make sense of it: CloudFormation would not either.
         raise _Unreadable(f"the payload's {which} cannot be read: {malformed[0].describe()}")
-    return [(r.logical_id, list(r.findings)) for r in results], unchecked
+    return resources, unchecked, which
 
 
 def _readable_template(model: Mapping[str, Any]) -> Any:
@@ -171,10 +177,10 @@ def _readable_template(model: Mapping[str, Any]) -> Any:
     return template if isinstance(template, Mapping) else {}
 
 
-def _changed_resources(changed: list, template: Any, trust: Trust, context: Context) -> list[tuple[str, list]]:
+def _changed_resources(changed: list, template: Any, context: Context) -> list[Resource]:
     resolver = Resolver(template, context)
     checked = set(supported_types())
-    evaluated = []
+    resources = []
     for index, change in enumerate(changed):
         if not isinstance(change, Mapping):
             raise _Unreadable(f"changedResources[{index}] is not an object")
@@ -186,8 +192,8 @@ def _changed_resources(changed: list, template: Any, trust: Trust, context: Cont
         properties = _mark_known_after_apply(_after_properties(change, logical_id))
         line = field(change, "lineNumber")
         resource = TemplateResource(logical_id, resource_type, properties, None, line if isinstance(line, int) else None)
-        evaluated.append((logical_id, list(evaluate_resource(resource, resolver, trust).findings)))
-    return evaluated
+        resources.append(resolved(resource, resolver))
+    return resources
 
 
 def _after_properties(change: Mapping[str, Any], logical_id: str) -> Any:
@@ -249,5 +255,5 @@ def _mark_known_after_apply(value: Any) -> Any:
     return value
 
 
-def _failed(message: str) -> ProgressEvent:
-    return ProgressEvent(status=OperationStatus.FAILED, errorCode=HandlerErrorCode.InvalidRequest, message=cut(message))
+def _failed(message: str) -> Answer:
+    return failed(HandlerErrorCode.InvalidRequest.name, message)

@@ -15,11 +15,13 @@ import re
 import sys
 from typing import Any, Sequence
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+from .exit_codes import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+
+PACKAGE = __package__.rpartition(".")[0]  # dataperimeter_ecr_replicationguard: its examples, its loggers
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(prog="hook-handler", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"hook-handler {__version__}")
@@ -89,7 +91,7 @@ def request_of(document: Any, path: str) -> dict:
 
 
 def _type_configuration(path: str) -> dict:
-    from .settings import ConfigurationError, configuration_properties
+    from ..settings import ConfigurationError, configuration_properties
 
     try:
         return configuration_properties(_load_json(path))
@@ -112,7 +114,7 @@ def check_request(event: dict, path: str) -> None:
         hint = f" (did you mean {close[0]}?)" if close else f" (expected one of {', '.join(points)})"
         shown = json.dumps(point)[:60] if point is not None else "missing"
         raise ValueError(f"{path}: actionInvocationPoint {shown} is not an invocation point{hint}")
-    from .handlers import hook
+    from ..hook.handlers import hook
 
     _quiet_library_logging()
     try:
@@ -139,7 +141,7 @@ def _quiet_library_logging() -> None:
     """The library logs (with a traceback) what it also answers; the CLI prints the answer."""
     import logging
 
-    for name in ("cloudformation_cli_python_lib", __package__):
+    for name in ("cloudformation_cli_python_lib", PACKAGE):
         logger = logging.getLogger(name)
         if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
             logger.addHandler(logging.NullHandler())
@@ -159,19 +161,12 @@ def run_event(event: dict) -> dict:
     import contextlib
     import io
 
-    from .handlers import hook, test_entrypoint
+    from ..hook.handlers import hook, test_entrypoint
 
     _quiet_library_logging()
     entry = test_entrypoint if "request" in event and "credentials" in event else hook
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         return dict(entry(event, None))
-
-
-def properties_of(document: Any) -> Any:
-    """The ``Properties`` of a set-type-configuration document, or the document itself."""
-    if isinstance(document, dict) and "CloudFormationConfiguration" in document:
-        return document["CloudFormationConfiguration"].get("HookConfiguration", {}).get("Properties", {})
-    return document
 
 
 def _load_json(path: str) -> Any:
@@ -198,7 +193,7 @@ def _demo() -> int:
     from importlib import resources  # here: importing it costs every scan about 20 ms
 
     examples = sorted(
-        (p for p in resources.files(__package__).joinpath("examples").iterdir() if p.name.endswith(".json")),
+        (p for p in resources.files(PACKAGE).joinpath("examples").iterdir() if p.name.endswith(".json")),
         key=lambda p: p.name,
     )
     surprises = 0
@@ -216,7 +211,7 @@ def _demo() -> int:
             if note.get("remediationMessage"):
                 print(f"   fix:     {note['remediationMessage']}")
         print()
-    print(f"{len(examples)} example requests evaluated through handlers.hook; {surprises} unexpected verdicts")
+    print(f"{len(examples)} example requests evaluated through hook.handlers.hook; {surprises} unexpected verdicts")
     return EXIT_OK if not surprises else EXIT_FINDINGS
 
 

@@ -39,15 +39,14 @@ import re
 import sys
 from typing import Any, Sequence
 
-from .exemptions import expired_exemptions, today_utc
+from ..exemptions import expired_exemptions, today_utc
+from ..settings import SETTING_NAMES, ConfigurationError, Settings, configuration_properties, parse_settings
+from ..template.decode import UnreadableTemplate, load_decoder
+from .exit_codes import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE
 from .output import FORMATS, ScanReport
 from .parallel import WorkerFailed, ordered_map, usable_cpus
 from .scan_file import TEMPLATE_SUFFIXES, ScanOptions, scan_file
-from .settings import SETTING_NAMES, ConfigurationError, Settings, configuration_properties, parse_settings
-from .template.decode import UnreadableTemplate, load_decoder
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-EXIT_UNREADABLE = 2
 PROGRESS_THRESHOLD = 20
 PARALLEL_THRESHOLD = 1000  # files; below it, starting workers costs about what they save (docs/performance.md)
 MAX_AUTO_JOBS = 8
@@ -93,7 +92,7 @@ def add_parser(commands: Any) -> None:
     verbosity.add_argument("--verbose", "-v", action="store_true",
                            help="text: also every skipped file with its reason and every resource checked")
     scan.add_argument("--list-rules", action="store_true", help="list the rules (id, severity, category, title) and exit")
-    from . import __version__
+    from .. import __version__
 
     scan.add_argument("--version", action="version", version=f"hook-handler {__version__}")
     scan.add_argument("--today", help=argparse.SUPPRESS)  # YYYY-MM-DD, for reproducible exemption expiry
@@ -161,7 +160,7 @@ def _write(report: ScanReport, fmt: str, target: str | None, args: argparse.Name
 
 
 def list_rules(fmt: str) -> str:
-    from .core.rules import RULES
+    from ..core.rules import RULES
 
     if fmt == "json":
         return json.dumps([{"id": r.id, "severity": r.severity.value, "category": r.category, "title": r.title,
