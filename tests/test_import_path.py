@@ -32,7 +32,7 @@ def test_the_handler_import_path_loads_no_cli_linter_yaml_or_organizations_code(
     assert not {m for m in loaded if m.split(".")[0] in forbidden_roots}
     own_forbidden = {f"{PACKAGE}.{name}" for name in (
         "cli", "scan", "output", "stack_targets", "template", "trust_sources.organizations",
-        "trust_sources.membership")}
+        "trust_sources.membership", "trust_sources.snapshot", "snapshot_producer")}
     assert not {m for m in loaded if m in own_forbidden or m.rsplit(".", 1)[0] in own_forbidden}
 
 

@@ -45,6 +45,7 @@ _TRUST_ERRORS = {
     "NoCredentials": HandlerErrorCode.InvalidCredentials,
     "OrganizationMismatch": HandlerErrorCode.InvalidTypeConfiguration,
     "AWSOrganizationsNotInUseException": HandlerErrorCode.InvalidTypeConfiguration,
+    **dict.fromkeys(("SnapshotNotConfigured", "SnapshotOrganizationMismatch"), HandlerErrorCode.InvalidTypeConfiguration),
 }
 
 hook = GuardedHook(TYPE_NAME, TypeConfigurationModel)  # library parse errors in actionable words
