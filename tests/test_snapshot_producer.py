@@ -7,11 +7,11 @@ import json
 
 import boto3
 import pytest
-from organizations_helpers import org  # noqa: F401 - fixture
-from test_deploy import load
 
 from dataperimeter_ecr_replicationguard import snapshot_producer
 from dataperimeter_ecr_replicationguard.trust_sources.snapshot import FORMAT, digest, parse_snapshot
+from organizations_helpers import org  # noqa: F401 - fixture
+from test_deploy import load
 
 BUCKET, KEY = "org-snapshots", "ecr-perimeter-guard/membership-snapshot.json"
 

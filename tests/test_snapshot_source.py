@@ -9,14 +9,14 @@ import json
 import boto3
 import botocore.handlers
 import pytest
-from conftest import hook_request, replication
-from organizations_helpers import FakeClock, org  # noqa: F401 - fixture
 
+from conftest import hook_request, replication
 from dataperimeter_ecr_replicationguard import snapshot_producer
 from dataperimeter_ecr_replicationguard.invocation import Invocation
 from dataperimeter_ecr_replicationguard.settings import parse_settings
 from dataperimeter_ecr_replicationguard.trust_sources import TrustUnavailable, membership, snapshot
 from dataperimeter_ecr_replicationguard.trust_sources.snapshot import FORMAT, SnapshotCache, SnapshotSource, digest
+from organizations_helpers import FakeClock, org  # noqa: F401 - fixture
 
 TYPE = "AWS::ECR::ReplicationConfiguration"
 BUCKET, KEY = "org-snapshots", "ecr/membership.json"

@@ -123,11 +123,14 @@ class SnapshotCache:
         self._lock = threading.Lock()
         self._held: dict[tuple[str, str], Held] = {}
         self._trusted: dict[tuple[str, frozenset[str], frozenset[str]], frozenset[str]] = {}
+        # (settings, account, partition, region) -> (Held, the snapshot it held, the Trust built from it)
+        self.warm: dict[tuple[Settings, str, str, str], tuple[Held, Snapshot, Trust]] = {}
 
     def clear(self) -> None:
         with self._lock:
             self._held.clear()
             self._trusted.clear()
+            self.warm.clear()
 
     def state(self, location: str, region: str) -> Held:
         with self._lock:
@@ -176,8 +179,17 @@ class SnapshotSource:
     def resolve(self, settings: Settings, invocation: Invocation, session: Any, resource: Any) -> Trust:
         if not (settings.trusted_organization_ids or settings.trusted_ou_paths):
             return static_trust(settings, invocation.account_id, invocation.partition)
+        # The warm path: the Trust built from the snapshot still held, checked within the TTL and young enough.
+        key = (settings, invocation.account_id, invocation.partition, invocation.region)
+        warm = self.cache.warm.get(key)
+        if warm is not None:
+            held, used, trust = warm
+            now = self.cache.clock()
+            if (held.snapshot is used and now - held.checked_at < settings.cache_ttl_seconds
+                    and now - used.generated_at <= settings.snapshot_max_age_seconds):
+                return trust
         try:
-            accounts = self.accounts(settings, invocation, session)
+            accounts, used = self.accounts(settings, invocation, session)
         except SnapshotError as error:
             if settings.snapshot_fallback != "NamedAccounts":
                 raise TrustUnavailable(f"the trusted set could not be read from the membership snapshot "
@@ -189,10 +201,16 @@ class SnapshotSource:
             trust = ORGANIZATIONS.resolve(fallback, invocation, session, resource)
             note = f"the membership snapshot was not used ({error.code}): the accounts named were looked up in Organizations"
             return dataclasses.replace(trust, notes=(*trust.notes, note))
-        return static_trust(settings, invocation.account_id, invocation.partition, accounts)
+        trust = static_trust(settings, invocation.account_id, invocation.partition, accounts)
+        if len(self.cache.warm) > 64:
+            self.cache.warm.clear()
+        self.cache.warm[key] = (self.cache.held(settings.snapshot_location, settings.snapshot_region or invocation.region),
+                                used, trust)
+        return trust
 
-    def accounts(self, settings: Settings, invocation: Invocation, session: Any) -> frozenset[str]:
-        """The trusted accounts from the snapshot, read if it was not checked within the TTL."""
+    def accounts(self, settings: Settings, invocation: Invocation, session: Any) -> tuple[frozenset[str], Snapshot]:
+        """The trusted accounts from the snapshot (and the snapshot), read if it was not checked
+        within the TTL."""
         location = settings.snapshot_location
         match = SNAPSHOT_LOCATION.fullmatch(location)
         if match is None:
@@ -217,7 +235,7 @@ class SnapshotSource:
         if age > settings.snapshot_max_age_seconds:
             raise SnapshotError("SnapshotStale", f"generated {int(age)} s ago (serial {snapshot.serial}), more than "
                                 f"SnapshotMaxAgeSeconds {settings.snapshot_max_age_seconds}: is the producer running?")
-        return self.cache.trusted(snapshot, settings.trusted_organization_ids, settings.trusted_ou_paths)
+        return self.cache.trusted(snapshot, settings.trusted_organization_ids, settings.trusted_ou_paths), snapshot
 
     def _refresh(self, held: Held, bucket: str, key: str, region: str, session: Any, now: float) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
