@@ -346,7 +346,7 @@ def markdown(result: dict) -> str:
              "Written by `bench/snapshot_bench.py` (`make bench`, or standalone). The real sources and producer; AWS "
              "simulated in memory (see the module's docstring for the model).", "",
              f"Model: {a['accounts']:,} accounts with the hook active, one Region ({a['sample']} accounts' hooks "
-             "simulated, totals scaled); {a['invocations_per_account_hour']} "
+             f"simulated, totals scaled); {a['invocations_per_account_hour']} "
              f"invocations per account per hour (Poisson), each naming 3 random member accounts; an environment is "
              f"reused while invocations come less than {a['idle_seconds']} s apart, else a cold start; "
              f"CacheTtlSeconds {a['ttl']}; {a['call_seconds'] * 1000:.0f} ms per Organizations call.", "",
@@ -359,8 +359,9 @@ def markdown(result: dict) -> str:
                      f"{row['max_gets_per_environment_per_ttl']} | {row['failed']:,} |")
     snap = result["hour"][-1]
     lines += ["", "Organizations calls by API: " + "; ".join(
-        f"{row['source']}: " + ", ".join(f"{k} {v:,}" for k, v in sorted(row["by_api"].items())) or "none"
+        f"{row['source']}: " + (", ".join(f"{k} {v:,}" for k, v in sorted(row["by_api"].items())) or "none")
         for row in result["hour"]), "",
+        f"Cold starts: {snap['cold_starts'] / snap['invocations']:.0%} of the invocations (the model's idle window).", "",
         "## The producer, per refresh", "",
         "| accounts | OUs | OU walk calls (ListAccountsForParent + ListOrganizationalUnitsForParent + 2) "
         "| ListAccounts + ListParents calls | snapshot bytes |", "|---|---|---|---|---|"]
