@@ -244,3 +244,14 @@ def test_without_trusted_organizations_nothing_is_read(source, requests):
                                "SnapshotLocation": LOCATION})
     assert src.resolve(settings, INVOCATION, None, None).accounts == {"222222222222", "111111111111"}
     assert requests == []
+
+
+def test_when_the_fallback_fails_too_both_failures_are_named(org, invoke, monkeypatch):  # noqa: F811
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)  # no snapshot in it
+    from organizations_helpers import before_call, error_answer
+
+    before_call(monkeypatch, "organizations.DescribeOrganization", lambda **_: error_answer("AccessDeniedException", "no"))
+    response = invoke(hook_request(TYPE, replication(("eu-west-1", org["prod_account"])),
+                                   config=config(org["id"], SnapshotFallback="NamedAccounts")))
+    assert response["hookStatus"] == "FAILED" and response["errorCode"] == "AccessDenied", response
+    assert "(SnapshotUnreadable)" in response["message"] and "AccessDeniedException" in response["message"]

@@ -198,7 +198,11 @@ class SnapshotSource:
             from .membership import SOURCE as ORGANIZATIONS
 
             fallback = dataclasses.replace(settings, account_source="Organizations", organizations_lookup="NamedAccounts")
-            trust = ORGANIZATIONS.resolve(fallback, invocation, session, resource)
+            try:
+                trust = ORGANIZATIONS.resolve(fallback, invocation, session, resource)
+            except TrustUnavailable as second:
+                raise TrustUnavailable(f"the membership snapshot could not be used ({error}), and the NamedAccounts "
+                                       f"fallback failed too: {second}", second.code, second.throttled) from None
             note = f"the membership snapshot was not used ({error.code}): the accounts named were looked up in Organizations"
             return dataclasses.replace(trust, notes=(*trust.notes, note))
         trust = static_trust(settings, invocation.account_id, invocation.partition, accounts)
