@@ -255,3 +255,14 @@ def test_when_the_fallback_fails_too_both_failures_are_named(org, invoke, monkey
                                    config=config(org["id"], SnapshotFallback="NamedAccounts")))
     assert response["hookStatus"] == "FAILED" and response["errorCode"] == "AccessDenied", response
     assert "(SnapshotUnreadable)" in response["message"] and "AccessDeniedException" in response["message"]
+
+
+def test_a_snapshot_from_the_future_is_malformed(org, published, source):  # noqa: F811
+    src, clock = source
+    body = body_of(published)
+    clock.t = body["generatedAt"] - 301
+    with pytest.raises(TrustUnavailable) as error:
+        src.resolve(parse_settings(config(org["id"])), INVOCATION, session(), None)
+    assert error.value.code == "SnapshotMalformed" and "in the future" in str(error.value)
+    clock.t = body["generatedAt"] - 299  # clock skew within 5 minutes
+    assert org["prod_account"] in src.resolve(parse_settings(config(org["id"])), INVOCATION, session(), None).accounts

@@ -36,6 +36,7 @@ from .source import TrustSource, TrustUnavailable
 from .static import static_trust
 
 FORMAT = "ecr-perimeter-guard-snapshot/1"
+FUTURE_SECONDS = 300  # clock skew tolerated between the producer and the hook
 MAX_BYTES = 64 * 1024 * 1024  # a 100,000-account snapshot is about 6 MB
 
 CODES = {
@@ -236,6 +237,8 @@ class SnapshotSource:
             raise SnapshotError("SnapshotOrganizationMismatch", f"it is of organization {snapshot.organization_id}, "
                                 f"the configuration trusts {', '.join(others)}")
         age = now - snapshot.generated_at
+        if age < -FUTURE_SECONDS:  # a clock this far ahead would keep the snapshot fresh for ever
+            raise SnapshotError("SnapshotMalformed", f"generated {int(-age)} s in the future (serial {snapshot.serial})")
         if age > settings.snapshot_max_age_seconds:
             raise SnapshotError("SnapshotStale", f"generated {int(age)} s ago (serial {snapshot.serial}), more than "
                                 f"SnapshotMaxAgeSeconds {settings.snapshot_max_age_seconds}: is the producer running?")
