@@ -128,11 +128,13 @@ def snapshot_grants(path: str, **parameters) -> dict[str, set]:
     return grants
 
 
-def test_with_snapshot_the_execution_role_reads_exactly_the_snapshot_object():
-    grants = snapshot_grants("deploy/hook-registration.yaml", AccountSource="Snapshot",
-                             SnapshotLocation="s3://org-snapshots/ecr/membership.json")
+@pytest.mark.parametrize("path,parameters", [("deploy/hook-registration.yaml", {"AccountSource": "Snapshot"}),
+                                             ("deploy/hook-execution-role.yaml", {})])
+def test_with_snapshot_the_execution_role_reads_exactly_the_snapshot_object(path, parameters):
+    grants = snapshot_grants(path, SnapshotLocation="s3://org-snapshots/ecr/membership.json", **parameters)
     assert grants["s3:GetObject"] == {"arn:aws:s3:::org-snapshots/ecr/membership.json"}
     assert not {a for a in grants if a.startswith("s3:") and a != "s3:GetObject"}
+    assert "s3:GetObject" not in snapshot_grants(path, **parameters)
 
 
 @pytest.mark.parametrize("parameters", [{}, {"AccountSource": "Organizations",
