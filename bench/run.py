@@ -74,6 +74,9 @@ def main(argv: list[str]) -> int:
     with open(os.path.join(work, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
     report.write(results, os.path.join(ROOT, "docs"))
+    # Organization-scale trust sources (issue 17): a module of its own writing a page of its own.
+    step("trust sources at 10,000 accounts", subprocess.run, [sys.executable, os.path.join(HERE, "snapshot_bench.py"),
+         "--write", os.path.join(ROOT, "docs", "performance-snapshot.md")], check=True, stdout=subprocess.DEVNULL)
     print(f"bench: all done in {results['seconds']:.0f} s; wrote docs/performance.md")
     return 0
 

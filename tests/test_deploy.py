@@ -227,7 +227,9 @@ def test_every_setting_flows_from_a_parameter_into_the_configuration():
               "OrganizationsRoleArn": ORG_ROLE, "TrustedOrganizationIds": "o-a1b2c3d4e5",
               "TrustedOrganizationalUnitPaths": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/",
               "AllowedReplicationRegions": "eu-west-1", "TrustedServicePrincipals": "codebuild.amazonaws.com",
-              "AllowedUpstreamRegistryUrls": "public.ecr.aws", "OrganizationsLookup": "NamedAccounts"}
+              "AllowedUpstreamRegistryUrls": "public.ecr.aws", "OrganizationsLookup": "NamedAccounts",
+              "SnapshotLocation": "s3://org-snapshots/ecr/membership.json", "SnapshotRegion": "us-east-1",
+              "SnapshotMaxAgeSeconds": "3600", "SnapshotFallback": "NamedAccounts"}
     assert SETTINGS <= set(values), f"new settings {SETTINGS - set(values)}: add a value here and a parameter"
     properties = registration_configuration(values)["CloudFormationConfiguration"]["HookConfiguration"]["Properties"]
     assert set(properties) == SETTINGS
@@ -237,6 +239,8 @@ def test_every_setting_flows_from_a_parameter_into_the_configuration():
     assert settings.account_source == "Organizations" and settings.cache_ttl_seconds == 60
     assert settings.organizations_lookup == "NamedAccounts"
     assert settings.trust_deploying_account is False
+    assert (settings.snapshot_location, settings.snapshot_region) == ("s3://org-snapshots/ecr/membership.json", "us-east-1")
+    assert (settings.snapshot_max_age_seconds, settings.snapshot_fallback) == (3600, "NamedAccounts")
 
 
 def test_hook_settings_flow_from_parameters_into_the_configuration():
@@ -257,7 +261,7 @@ def test_defaults_make_a_valid_configuration_that_excludes_the_hook_stack():
     # blocks the stack update that fixes it).
     assert config["StackFilters"]["StackNames"]["Exclude"] == [
         "ecr-perimeter-guard", "ecr-perimeter-guard-rollout", "ecr-perimeter-guard-bucket",
-        "ecr-perimeter-guard-organizations-read-role"]
+        "ecr-perimeter-guard-organizations-read-role", "ecr-perimeter-guard-snapshot"]
     jsonschema.validate(config["Properties"], SCHEMA["typeConfiguration"])
     assert parse_settings(config["Properties"]).trust_deploying_account is True
 

@@ -157,6 +157,7 @@ def list_pattern(entry: Callable) -> str:
     return f"^(?:{item}(?:,{item})*|{array}){END}"
 
 
+SNAPSHOT_LOCATION = "s3://[a-z0-9][\\-.0-9a-z]{1,61}[a-z0-9]/[!'()*\\-./0-9A-Z_a-z]{1,1024}"
 TTL = "(?:[0-9]{1,4}|0?(?:[0-7][0-9]{4}|8[0-5][0-9]{3}|86[0-3][0-9]{2}|86400))"
 
 
@@ -168,6 +169,9 @@ def schema_patterns() -> dict[str, str]:
     patterns["OrganizationsRoleArn"] = ("^(?:arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/(?:[A-Za-z0-9_+=,.@-]+/)*"
                                         "[A-Za-z0-9_+=,.@-]{1,64})?" + END)
     patterns["Exemptions"] = f"^(?:{ws}*|[ \\t\\n\\r]*\\[[\\s\\S]*\\][ \\t\\n\\r]*){END}"
+    patterns["SnapshotLocation"] = "^(?:" + SNAPSHOT_LOCATION + ")?" + END
+    patterns["SnapshotRegion"] = "^(?:" + region(plain_char) + ")?" + END
+    patterns["SnapshotMaxAgeSeconds"] = patterns["CacheTtlSeconds"]
     return patterns
 
 
@@ -183,6 +187,9 @@ def parameter_patterns() -> dict[str, str]:
         patterns[name] = f"^{item}(?:,{item})*$"
     patterns["CacheTtlSeconds"] = f"^{TTL}$"
     patterns["OrganizationsRoleArn"] = schema_patterns()["OrganizationsRoleArn"].removesuffix(END) + "$"
+    for name in ("SnapshotLocation", "SnapshotRegion"):
+        patterns[name] = schema_patterns()[name].removesuffix(END) + "$"
+    patterns["SnapshotMaxAgeSeconds"] = f"^{TTL}$"
     return patterns
 
 
@@ -252,6 +259,13 @@ EDGES = {
                              "arn:aws:iam::123456789012:role/" + "r" * 64, "arn:aws:iam::123456789012:role/" + "r" * 65,
                              "arn:aws:iam::123456789012:role/*", "arn:aws:iam::123456789012:user/Read",
                              "arn:aws:iam::123456789012:role/Read\n", " arn:aws:iam::123456789012:role/Read"],
+    "SnapshotLocation": ["", "s3://bucket/key", "s3://my.bucket-1/org/snapshot.json", "s3://ab/key", "s3://" + "b" * 63 + "/k",
+                         "s3://" + "b" * 64 + "/k", "s3://Bucket/key", "s3://bucket/", "s3://bucket", "s3://-bucket/k",
+                         "s3://bucket-/k", "s3://bucket/a b", "s3://bucket/" + "k" * 1024, "s3://bucket/" + "k" * 1025,
+                         "s3://bucket/key\n", " s3://bucket/key", "https://bucket/key", "s3://bucket/k\u00e9",
+                         "s3://bucket/(a)!*'.-_/x"],
+    "SnapshotRegion": ["", "eu-west-1", "us-gov-west-1", "EU-west-1", " eu-west-1", "eu-west-1,us-east-1", "eu-west-1\n"],
+    "SnapshotMaxAgeSeconds": ["0", "7200", "86400", "86401", " 60 ", "", "-1"],
 }
 
 
@@ -279,6 +293,8 @@ ALPHABETS = {
     "AllowedUpstreamRegistryUrls": "aQ.:/-1 ,[]\"\\u\u212a@",
     "CacheTtlSeconds": "0123456789 \u0661",
     "TrustDeployingAccount": "tRuEfAlsx \t",
+    "SnapshotLocation": "s3:/bk.-A'(é \n",
+    "SnapshotRegion": "eu-w1s2 ,\n",
 }
 
 

@@ -31,7 +31,8 @@ def test_the_handler_import_path_loads_no_cli_linter_yaml_or_organizations_code(
     forbidden_roots = {"cfnlint", "yaml", "moto", "jsonschema"}
     assert not {m for m in loaded if m.split(".")[0] in forbidden_roots}
     own_forbidden = {f"{PACKAGE}.{name}" for name in (
-        "cli", "hook.stack_targets", "template", "trust_sources.organizations", "trust_sources.membership")}
+        "cli", "hook.stack_targets", "template", "trust_sources.organizations", "trust_sources.membership",
+        "trust_sources.snapshot", "snapshot_producer")}
     assert not {m for m in loaded if any(m == f or m.startswith(f + ".") for f in own_forbidden)}
 
 

@@ -62,10 +62,10 @@ def test_every_source_resolves_the_settings_alone_without_calling_aws():
 
 
 def test_an_account_source_without_a_registered_source_fails_closed():
-    settings = dataclasses.replace(parse_settings({}), account_source="Snapshot")
+    settings = dataclasses.replace(parse_settings({}), account_source="Unregistered")
     with pytest.raises(TrustUnavailable) as error:
         resolve_trust(settings, INVOCATION)
-    assert error.value.code == "UnknownAccountSource" and "'Snapshot'" in str(error.value)
+    assert error.value.code == "UnknownAccountSource" and "'Unregistered'" in str(error.value)
 
 
 # --- which accounts a resource names -----------------------------------------------------------

@@ -47,6 +47,10 @@ class TypeConfigurationModel(BaseModel):
     OrganizationsRoleArn: Optional[str]
     CacheTtlSeconds: Optional[str]
     OrganizationsLookup: Optional[str]
+    SnapshotLocation: Optional[str]
+    SnapshotRegion: Optional[str]
+    SnapshotMaxAgeSeconds: Optional[str]
+    SnapshotFallback: Optional[str]
 
     @classmethod
     def _deserialize(
@@ -68,6 +72,10 @@ class TypeConfigurationModel(BaseModel):
             OrganizationsRoleArn=json_data.get("OrganizationsRoleArn"),
             CacheTtlSeconds=json_data.get("CacheTtlSeconds"),
             OrganizationsLookup=json_data.get("OrganizationsLookup"),
+            SnapshotLocation=json_data.get("SnapshotLocation"),
+            SnapshotRegion=json_data.get("SnapshotRegion"),
+            SnapshotMaxAgeSeconds=json_data.get("SnapshotMaxAgeSeconds"),
+            SnapshotFallback=json_data.get("SnapshotFallback"),
         )
 
 

@@ -45,6 +45,10 @@ class Settings:
     organizations_role_arn: str = ""
     cache_ttl_seconds: int = 300
     organizations_lookup: str = "Auto"
+    snapshot_location: str = ""
+    snapshot_region: str = ""
+    snapshot_max_age_seconds: int = 7200
+    snapshot_fallback: str = "None"
 
 
 def parse_settings(raw: Mapping[str, Any] | None) -> Settings:
@@ -161,7 +165,7 @@ def _exemptions(key: str, value: Any) -> tuple[Exemption, ...]:
 
 _READERS["Exemptions"] = ("exemptions", _exemptions)
 
-ACCOUNT_SOURCES = ("Static", "Organizations")
+ACCOUNT_SOURCES = ("Static", "Organizations", "Snapshot")
 ORGANIZATIONS_LOOKUPS = ("Auto", "NamedAccounts")
 _ROLE_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII)
 MAX_CACHE_TTL_SECONDS = 86_400
@@ -212,6 +216,32 @@ _READERS["AccountSource"] = ("account_source", _one_of(ACCOUNT_SOURCES))
 _READERS["OrganizationsRoleArn"] = ("organizations_role_arn", _role_arn)
 _READERS["CacheTtlSeconds"] = ("cache_ttl_seconds", _ttl)
 _READERS["OrganizationsLookup"] = ("organizations_lookup", _one_of(ORGANIZATIONS_LOOKUPS))
+
+
+# -- AccountSource Snapshot (trust_sources/snapshot.py) ------------------------------------
+SNAPSHOT_FALLBACKS = ("None", "NamedAccounts")
+# s3://<bucket>/<key>: a bucket name as S3 allows it (3 to 63 lower-case letters, digits, dots,
+# hyphens) and a key of S3's "safe characters"; the whole value exactly, nothing stripped.
+SNAPSHOT_LOCATION = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/([A-Za-z0-9!_.*'()/-]{1,1024})", re.ASCII)
+
+
+def _snapshot_location(key: str, value: Any) -> str:
+    if isinstance(value, str) and (value == "" or SNAPSHOT_LOCATION.fullmatch(value)):
+        return value
+    raise ConfigurationError([f"{key}: {str(value)[:80]!r} is not s3://<bucket>/<key> (a bucket name, then a key of "
+                              "letters, digits and !_.*'()/-)"])
+
+
+def _region_or_empty(key: str, value: Any) -> str:
+    if isinstance(value, str) and (value == "" or is_region(value)):
+        return value
+    raise ConfigurationError([f"{key}: {str(value)[:40]!r} is not a Region name (empty: the hook's own Region)"])
+
+
+_READERS["SnapshotLocation"] = ("snapshot_location", _snapshot_location)
+_READERS["SnapshotRegion"] = ("snapshot_region", _region_or_empty)
+_READERS["SnapshotMaxAgeSeconds"] = ("snapshot_max_age_seconds", _ttl)
+_READERS["SnapshotFallback"] = ("snapshot_fallback", _one_of(SNAPSHOT_FALLBACKS))
 
 SETTING_NAMES = tuple(_READERS)
 

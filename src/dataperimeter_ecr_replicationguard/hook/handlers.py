@@ -41,6 +41,7 @@ _TRUST_ERRORS = {  # TrustUnavailable.code -> the HandlerErrorCode answered
     "NoCredentials": HandlerErrorCode.InvalidCredentials,
     "OrganizationMismatch": HandlerErrorCode.InvalidTypeConfiguration,
     "AWSOrganizationsNotInUseException": HandlerErrorCode.InvalidTypeConfiguration,
+    **dict.fromkeys(("SnapshotNotConfigured", "SnapshotOrganizationMismatch"), HandlerErrorCode.InvalidTypeConfiguration),
 }
 
 hook = GuardedHook(TYPE_NAME, TypeConfigurationModel)  # library parse errors in actionable words

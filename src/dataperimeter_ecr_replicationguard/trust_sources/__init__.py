@@ -21,6 +21,7 @@ from .static import static_trust
 SOURCES: dict[str, str] = {
     "Static": "static",
     "Organizations": "membership",
+    "Snapshot": "snapshot",
 }
 
 _LOADED: dict[str, TrustSource] = {}
