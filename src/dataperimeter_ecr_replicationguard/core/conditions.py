@@ -194,8 +194,7 @@ def _arn_account_trusted(value: str, condition: Condition, trust: Trust) -> bool
         # (IAM paths and many resource IDs may hold ":"), so the account field is not pinned.
         # ArnLike matches the six fields one by one and is safe.
         return False
-    partition, account = parts[1], parts[4]
-    return partition == trust.partition and account in trust.accounts  # literal: no wildcard can be "in"
+    return trust.trusts_account(parts[4], parts[1])  # a literal account: no wildcard can be "in"
 
 
 def _wildcard_can_reach_account(parts: list[str]) -> bool:

@@ -13,14 +13,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .findings import Category, Finding, Severity, pointer
+from .findings import Finding, pointer
+from .rules import POLICY_MALFORMED, POLICY_TOO_LONG, POLICY_UNRESOLVED
 from .values import data, is_dynamic_reference, is_intrinsic, shown, type_name
 
 MAX_POLICY_CHARACTERS = 10_240  # ECR's limit on repository and registry policy text
-
-MALFORMED = "ECR-POLICY-MALFORMED"
-TOO_LONG = "ECR-POLICY-TOO-LONG"
-UNRESOLVED = "ECR-POLICY-UNRESOLVED"
 
 
 @dataclass(frozen=True)
@@ -94,9 +91,9 @@ def parse_policy(value: Any, path: str) -> tuple[Policy | None, list[Finding]]:
     if value is None:
         return None, []
     if is_dynamic_reference(value) or is_intrinsic(value):
-        return None, [_finding(UNRESOLVED, Category.UNRESOLVED, Severity.HIGH, path, shown(value),
-                               f"the policy {shown(value)} is not resolved, so it cannot be checked",
-                               "Give the policy as literal JSON (dynamic references are not resolved for hooks)")]
+        return None, [POLICY_UNRESOLVED.finding(
+            path=path, subject=shown(value), message=f"the policy {shown(value)} is not resolved, so it cannot be checked",
+            remediation="Give the policy as literal JSON (dynamic references are not resolved for hooks)")]
     if isinstance(value, str):
         if len(value) > MAX_POLICY_CHARACTERS:
             return None, [_too_long(path, len(value))]
@@ -404,17 +401,12 @@ def pointer_join(base: str, *parts: object) -> str:
 
 
 def _too_long(path: str, size: int) -> Finding:
-    return _finding(TOO_LONG, Category.INVALID, Severity.HIGH, path, f"{size} characters",
-                    f"the policy is {size} characters long; ECR accepts at most {MAX_POLICY_CHARACTERS}",
-                    f"Shorten the policy to at most {MAX_POLICY_CHARACTERS} characters")
+    return POLICY_TOO_LONG.finding(
+        path=path, subject=f"{size} characters",
+        message=f"the policy is {size} characters long; ECR accepts at most {MAX_POLICY_CHARACTERS}",
+        remediation=f"Shorten the policy to at most {MAX_POLICY_CHARACTERS} characters")
 
 
 def _malformed(path: str, message: str) -> Finding:
-    return _finding(MALFORMED, Category.INVALID, Severity.HIGH, path, "policy", message,
-                    "Fix the policy so that it is a valid IAM resource policy")
-
-
-def _finding(rule: str, category: Category, severity: Severity, path: str, subject: str, message: str,
-             remediation: str) -> Finding:
-    return Finding(rule_id=rule, severity=severity, category=category, path=path, subject=subject,
-                   message=message, remediation=remediation)
+    return POLICY_MALFORMED.finding(path=path, subject="policy", message=message,
+                                    remediation="Fix the policy so that it is a valid IAM resource policy")

@@ -45,7 +45,7 @@ class Principal:
 
     def trusted(self, trust: Trust) -> bool:
         if self.kind == "account":
-            return self.partition == trust.partition and trust.trusts_account(self.account)
+            return trust.trusts_account(self.account, self.partition)
         if self.kind == "service":
             return self.text in trust.service_principals
         return False

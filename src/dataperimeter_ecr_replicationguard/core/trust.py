@@ -26,8 +26,12 @@ class Trust:
     allowed_upstream_registry_urls: frozenset[str] = frozenset()
     notes: tuple[str, ...] = field(default=(), compare=False)
 
-    def trusts_account(self, account_id: str) -> bool:
-        return account_id in self.accounts
+    def trusts_account(self, account_id: str, partition: str | None = None) -> bool:
+        """Is this account inside the perimeter? The one place for the partition rule: the same
+        12 digits in another partition are another account. ``partition`` is where the value names
+        the account (an ARN's partition, a Region's); ``None`` for a bare account ID, which names
+        an account of the stack's partition."""
+        return (partition is None or partition == self.partition) and account_id in self.accounts
 
     def region_allowed(self, region: str) -> bool:
         return not self.allowed_replication_regions or region in self.allowed_replication_regions
