@@ -14,6 +14,7 @@ from .trust import Trust
 
 RESOURCE_TYPE = "AWS::ECR::PublicRepository"
 MALFORMED = POLICY_MALFORMED  # the rule of a resource whose properties are not an object
+POLICY_PROPERTY = "RepositoryPolicyText"  # the property holding the policy (tests/test_policy_classes.py runs every case on it)
 
 PUBLIC_PULL_ACTIONS = frozenset(
     f"ecr-public:{action}".lower()
@@ -30,5 +31,5 @@ PUBLIC_PULL_ACTIONS = frozenset(
 
 
 def check(properties: Mapping[str, Any], trust: Trust) -> Iterable[Finding]:
-    return check_policy_property(properties, trust, "RepositoryPolicyText", ignore_actions=PUBLIC_PULL_ACTIONS,
+    return check_policy_property(properties, trust, POLICY_PROPERTY, ignore_actions=PUBLIC_PULL_ACTIONS,
                                  namespace=PUBLIC)

@@ -16,7 +16,8 @@ from .trust import Trust
 
 RESOURCE_TYPE = "AWS::ECR::RegistryPolicy"
 MALFORMED = POLICY_MALFORMED  # the rule of a resource whose properties are not an object
+POLICY_PROPERTY = "PolicyText"  # the property holding the policy (tests/test_policy_classes.py runs every case on it)
 
 
 def check(properties: Mapping[str, Any], trust: Trust) -> Iterable[Finding]:
-    return check_policy_property(properties, trust, "PolicyText", required=True)
+    return check_policy_property(properties, trust, POLICY_PROPERTY, required=True)
