@@ -25,7 +25,7 @@ from typing import Any
 from .conditions import SOURCE_KEYS, could_pin, deny_guard_condition, pinned
 from .findings import Finding, pointer
 from .policy_document import Condition, Statement, parse_policy, pointer_join
-from .principals import Principal, principals
+from .principals import Principal
 from .rules import (
     POLICY_INVALID_PRINCIPAL,
     POLICY_MALFORMED,
@@ -106,7 +106,7 @@ def _check_allow(statement: Statement, view: _View) -> Iterable[Finding]:
     may_be_guarded = guarded or _guarded(statement, view, optimistic=True)
     undecided: list[str] = []
     violations: dict[tuple, tuple[list[Principal], list[str]]] = {}
-    for principal in principals(statement.principal, trust.partition):
+    for principal in statement.principal or ():
         if principal.kind == "invalid":
             yield POLICY_INVALID_PRINCIPAL.finding(
                 path=where, subject=data(principal.text, 120),
@@ -130,7 +130,7 @@ def _check_allow(statement: Statement, view: _View) -> Iterable[Finding]:
             undecided.append(data(principal.text, 80))
             continue
         # one finding per account, however many of its principals the statement names
-        key = ("account", principal.account, principal.partition) if principal.kind == "account" else (
+        key = ("account", principal.account, principal.in_partition(trust)) if principal.kind == "account" else (
             principal.kind, principal.text)
         violations.setdefault(key, ([], reasons))[0].append(principal)
     for group, reasons in violations.values():
@@ -158,7 +158,7 @@ def _places(statement: Statement, view: _View) -> list[str]:
 
 
 def _principal_unresolved(statement: Statement) -> bool:
-    return any(p.kind == "unresolved" for p in principals(statement.principal, "aws"))
+    return any(p.kind == "unresolved" for p in statement.principal or ())
 
 
 # --- Deny guards -----------------------------------------------------------------------------------
@@ -180,13 +180,13 @@ def _guard_state(deny: Statement, trust: Trust) -> str:
         return "no"
     maybe = "Effect" in deny.unresolved
     if deny.not_principal is not None:
-        listed = principals(deny.not_principal, trust.partition)
+        listed = deny.not_principal
         if any(p.kind != "unresolved" and not p.trusted(trust) for p in listed):
             return "no"
         maybe = maybe or any(p.kind == "unresolved" for p in listed)
         needs_condition = False
     else:
-        listed = principals(deny.principal, trust.partition)
+        listed = deny.principal or ()
         if not any(p.kind == "*" for p in listed):
             if not any(p.kind == "unresolved" for p in listed):
                 return "no"
@@ -358,8 +358,8 @@ def _violation(statement: Statement, group: list[Principal], where: str, reasons
                         remediation="Add a StringEquals condition on aws:PrincipalOrgID with your organization ID "
                         "(or aws:PrincipalAccount with trusted accounts), or name the trusted accounts as principals")
     if principal.kind == "account":
-        other_partition = principal.partition != trust.partition
-        where_from = f"partition {principal.partition}, not {trust.partition}" if other_partition else "the trusted set"
+        partition = principal.in_partition(trust)
+        where_from = f"partition {partition}, not {trust.partition}" if partition != trust.partition else "the trusted set"
         whole = next((p for p in group if p.whole_account), None)
         who = (whole or principal).identity
         more = len(group) - 1

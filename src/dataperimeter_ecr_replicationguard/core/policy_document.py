@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .findings import Finding, pointer
+from .principals import Principal, principals
 from .rules import POLICY_MALFORMED, POLICY_TOO_LONG, POLICY_UNRESOLVED
 from .values import data, is_dynamic_reference, is_intrinsic, shown, type_name
 
@@ -58,8 +59,8 @@ class Statement:
     index: int
     sid: str
     effect: str
-    principal: Any  # as written; None when absent
-    not_principal: Any
+    principal: tuple[Principal, ...] | None  # parsed (principals.principals); None when NotPrincipal is used
+    not_principal: tuple[Principal, ...] | None  # parsed; None when Principal is used
     actions: tuple[str, ...] | None  # None when NotAction is used
     not_actions: tuple[str, ...] | None
     resources: tuple[str, ...] | None  # None when absent (the repository itself) or NotResource
@@ -185,13 +186,15 @@ def _statement(index: int, raw: Any, where: str) -> Statement | Finding:
         not_resources = _strings(raw["NotResource"], unresolved, "NotResource")
         if not_resources is None:
             return _malformed(pointer_join(where, "NotResource"), f"{label}: NotResource must be a string or a list of strings")
+    not_principal = principals(raw["NotPrincipal"]) if has_not and raw["NotPrincipal"] is not None else None
     conditions = _conditions(raw.get("Condition"), unresolved)
     if isinstance(conditions, tuple) and len(conditions) == 2 and isinstance(conditions[1], str):
         return _malformed(pointer_join(where, "Condition", *_clean(conditions[0])), f"{label}: {conditions[1]}")
     return Statement(
         index=index, sid=sid, effect=effect,
-        principal=raw.get("Principal") if has_principal else None,
-        not_principal=raw.get("NotPrincipal") if has_not else None,
+        # a null NotPrincipal is read as no principal at all: an invalid one (never as "everyone but none")
+        principal=None if not_principal is not None else principals(raw.get("Principal")),
+        not_principal=not_principal,
         actions=actions, not_actions=not_actions, resources=resources,
         conditions=conditions, path=where,
         not_resources=not_resources, unresolved=frozenset(unresolved), approximate_resources=approximate,
