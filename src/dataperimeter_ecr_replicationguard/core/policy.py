@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .conditions import SOURCE_KEYS, could_pin, deny_guard_condition, pinned
+from .conditions import SOURCE, could_pin, deny_guard_condition, describes, pinned
 from .findings import Finding, pointer
 from .policy_document import Condition, Statement, parse_policy, pointer_join
 from .principals import Principal
@@ -369,7 +369,7 @@ def _violation(statement: Statement, group: list[Principal], where: str, reasons
                         remediation=f"Remove {principal.account}, or trust it (TrustedAccountIds or its organization) if it is yours")
     text = data(principal.text, 120)
     if principal.kind == "service":
-        sourced = any(c.key in SOURCE_KEYS for c in statement.conditions) or "Condition" in statement.unresolved
+        sourced = any(describes(c.key) == SOURCE for c in statement.conditions) or "Condition" in statement.unresolved
         scope = ("with a source condition that does not tie it to a trusted account" if sourced
                  else "on behalf of any account")
         return POLICY_UNSCOPED_SERVICE.finding(
