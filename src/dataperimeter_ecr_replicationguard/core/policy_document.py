@@ -2,7 +2,10 @@
 
 Policy text arrives as an object or as a JSON string. Anything the model cannot represent
 exactly (broken JSON, duplicate keys, an unknown Effect, a Statement that is neither an object
-nor a list, text longer than ECR accepts) is a finding: the check fails closed.
+nor a list, NaN or Infinity, an element name in another case, an operator IAM does not know,
+text longer than ECR accepts) is a finding: the check fails closed. Unresolved values are kept
+and marked (see ``Statement.unresolved``). Each statement's Principal or NotPrincipal is parsed
+with it (:func:`.principals.principals`), so judgement reads :class:`.principals.Principal` values.
 """
 
 from __future__ import annotations
@@ -63,14 +66,16 @@ class Statement:
     not_principal: tuple[Principal, ...] | None  # parsed; None when Principal is used
     actions: tuple[str, ...] | None  # None when NotAction is used
     not_actions: tuple[str, ...] | None
-    resources: tuple[str, ...] | None  # None when absent (the repository itself) or NotResource
+    resources: tuple[str, ...] | None  # None when absent (the resource the policy is attached to);
+    # ("*",) with NotResource (an Allow is read as granting everything), whose items are in not_resources
     conditions: tuple[Condition, ...]
     path: str  # JSON pointer of the statement in the properties
     not_resources: tuple[str, ...] | None = None  # as written when NotResource is used
     # Elements holding a value that is not resolved (an intrinsic function or a dynamic reference):
     # "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition" (some condition value),
-    # "Condition block" (the whole Condition or an operator's block), "Statement" (all of it). Their tuples above hold only the literal items. Principals and condition
-    # entries carry their own marks (Principal kind "unresolved", Condition.unresolved).
+    # "Condition block" (the whole Condition or an operator's block), "Statement" (all of it). Their
+    # tuples above hold only the literal items. Principals and condition entries carry their own
+    # marks (Principal kind "unresolved", Condition.unresolved).
     unresolved: frozenset[str] = frozenset()
     # An Allow's Resource items written as Fn::Sub are kept as IAM wildcards ("${AWS::Region}" -> "*"):
     # every value the template can give them matches the wildcard, so a guard covering it covers them.
