@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import replication
-from dataperimeter_ecr_replicationguard.core import Category, Trust, evaluate
-from dataperimeter_ecr_replicationguard.core import rules
+from dataperimeter_ecr_replicationguard.core import Category, Trust, evaluate, rules
 
 OWN, FRIEND, FOREIGN = "111111111111", "222222222222", "999999999999"
 TRUST = Trust(accounts=frozenset({OWN, FRIEND}))

@@ -18,7 +18,7 @@ to be, and reported as unresolved only when they could change that verdict.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,7 +105,7 @@ def _check_allow(statement: Statement, view: _View) -> Iterable[Finding]:
     guarded = _guarded(statement, view, optimistic=False)
     may_be_guarded = guarded or _guarded(statement, view, optimistic=True)
     undecided: list[str] = []
-    violations: dict[tuple, tuple[list[Principal], list[str]]] = {}
+    violations: dict[tuple[str, ...], tuple[list[Principal], list[str]]] = {}
     for principal in statement.principal or ():
         if principal.kind == "invalid":
             yield POLICY_INVALID_PRINCIPAL.finding(
@@ -314,7 +314,7 @@ def _wildcard_covers(pattern: str, value: str) -> bool:
     return _glob(pattern, value, lambda p, t: p == t or (p == "?" and t != "*"))
 
 
-def _glob(pattern: str, text: str, same) -> bool:
+def _glob(pattern: str, text: str, same: Callable[[str, str], bool]) -> bool:
     """Glob matching with ``*`` in ``pattern`` (the last-star backtracking algorithm: O(len x len)
     at worst, never exponential as a backtracking regex with many ``.*`` is). ``same(p, t)``:
     does the pattern character ``p`` match the text character ``t``?"""

@@ -114,9 +114,9 @@ def parse_policy(value: Any, path: str) -> tuple[Policy | None, list[Finding]]:
             return None, [_malformed(path, f"the policy text is not valid JSON ({error})")]
     if not isinstance(value, dict):
         return None, [_malformed(path, f"the policy must be a JSON object or JSON text, got {type_name(value)}")]
-    where = _non_finite(value)
-    if where is not None:
-        return None, [_malformed(pointer_join(path, *_clean(where)), "the policy holds NaN or Infinity, which JSON does not "
+    non_finite = _non_finite(value)
+    if non_finite is not None:
+        return None, [_malformed(pointer_join(path, *_clean(non_finite)), "the policy holds NaN or Infinity, which JSON does not "
                                  "allow and IAM rejects")]
     try:
         size = len(json.dumps(value, separators=(",", ":")))
@@ -160,7 +160,8 @@ def _statement(index: int, raw: Any, where: str) -> Statement | Finding:
     if misspelt:
         return _malformed(pointer_join(where, misspelt), f"{label} has {misspelt!r}; IAM spells it "
                           f"{_STATEMENT_ELEMENTS[misspelt.lower()]!r} (the hook does not guess which copy applies)")
-    sid = raw.get("Sid") if isinstance(raw.get("Sid"), str) else ""
+    sid_value = raw.get("Sid")
+    sid = sid_value if isinstance(sid_value, str) else ""
     if sid:
         label += f" ({data(sid)})"
     unresolved: set[str] = set()
@@ -193,8 +194,8 @@ def _statement(index: int, raw: Any, where: str) -> Statement | Finding:
             return _malformed(pointer_join(where, "NotResource"), f"{label}: NotResource must be a string or a list of strings")
     not_principal = principals(raw["NotPrincipal"]) if has_not and raw["NotPrincipal"] is not None else None
     conditions = _conditions(raw.get("Condition"), unresolved)
-    if isinstance(conditions, tuple) and len(conditions) == 2 and isinstance(conditions[1], str):
-        return _malformed(pointer_join(where, "Condition", *_clean(conditions[0])), f"{label}: {conditions[1]}")
+    if isinstance(conditions, _Problem):
+        return _malformed(pointer_join(where, "Condition", *_clean(conditions.place)), f"{label}: {conditions.text}")
     return Statement(
         index=index, sid=sid, effect=effect,
         # a null NotPrincipal is read as no principal at all: an invalid one (never as "everyone but none")
@@ -206,34 +207,42 @@ def _statement(index: int, raw: Any, where: str) -> Statement | Finding:
     )
 
 
-def _conditions(raw: Any, unresolved: set[str]):
-    """The condition entries, or ``(place, problem)`` (``place``: path parts under Condition)."""
+@dataclass(frozen=True)
+class _Problem:
+    """Why a Condition cannot be read, and where: ``place`` holds the path parts under Condition."""
+
+    place: tuple[str, ...]
+    text: str
+
+
+def _conditions(raw: Any, unresolved: set[str]) -> tuple[Condition, ...] | _Problem:
+    """The condition entries, or the problem that stops them from being read."""
     if raw is None:
         return ()
     if _unknown(raw):
         unresolved.update(("Condition", "Condition block"))
         return ()
     if not isinstance(raw, dict):
-        return (), f"Condition must be an object, got {type_name(raw)}"
-    out = []
+        return _Problem((), f"Condition must be an object, got {type_name(raw)}")
+    out: list[Condition] = []
     for operator, block in raw.items():
         if not isinstance(operator, str):
-            return (), f"Condition {shown(operator)} must map condition keys to values"
+            return _Problem((), f"Condition {shown(operator)} must map condition keys to values")
         problem = operator_problem(operator)
         if problem:
-            return (operator,), f"Condition operator {shown(operator)} {problem}"
+            return _Problem((operator,), f"Condition operator {shown(operator)} {problem}")
         if _unknown(block):
             unresolved.update(("Condition", "Condition block"))  # keys and values not known
             continue
         if not isinstance(block, dict) or not block:
-            return (operator,), f"Condition {shown(operator)} must map condition keys to values"
+            return _Problem((operator,), f"Condition {shown(operator)} must map condition keys to values")
         for key, values in block.items():
             strings = _condition_values(values)
             if strings is None or not isinstance(key, str):
-                return (operator,), f"Condition {operator} {shown(key)} must have string, number or boolean values"
+                return _Problem((operator,), f"Condition {operator} {shown(key)} must have string, number or boolean values")
             if any(c.operator == operator and c.key == key.lower() for c in out):
                 # keys are case-insensitive: which copy IAM keeps is not something to guess
-                return (operator,), f"Condition {operator} repeats the key {shown(key)} (condition keys are case-insensitive)"
+                return _Problem((operator,), f"Condition {operator} repeats the key {shown(key)} (condition keys are case-insensitive)")
             literal, unknown = strings
             if unknown:
                 unresolved.add("Condition")
@@ -339,10 +348,10 @@ def _sub_pattern(value: Any) -> str | None:
     return re.sub(r"\$\{[^!][^}]*\}", "*", body).replace("${!", "${")
 
 
-def _clean(parts: tuple) -> tuple:
+def _clean(parts: tuple[object, ...]) -> tuple[object, ...]:
     """Path parts up to the first one that is not safe to show as it is (long, or with hidden
     characters): a place in a message is data too."""
-    out = []
+    out: list[object] = []
     for part in parts:
         if isinstance(part, str) and (len(part) > 64 or data(part) != part):
             break
@@ -359,7 +368,7 @@ _STATEMENT_ELEMENTS = {k.lower(): k for k in ("Sid", "Effect", "Principal", "Not
                                               "Resource", "NotResource", "Condition")}
 
 
-def _misspelt(raw: dict, elements: dict[str, str]) -> str:
+def _misspelt(raw: dict[Any, Any], elements: dict[str, str]) -> str:
     """A key that is an IAM element name in another case (``principal``, ``EFFECT``): IAM would
     reject it or fold it onto the real element, so it is refused rather than ignored (issue 8)."""
     for key in raw:
@@ -375,9 +384,9 @@ class _NonFinite:
         self.text = text
 
 
-def _non_finite(value: Any) -> tuple | None:
+def _non_finite(value: Any) -> tuple[object, ...] | None:
     """The path parts of the first NaN/Infinity in ``value``, or ``None``."""
-    stack: list[tuple[Any, tuple]] = [(value, ())]
+    stack: list[tuple[Any, tuple[object, ...]]] = [(value, ())]
     while stack:
         item, where = stack.pop()
         if isinstance(item, _NonFinite) or (isinstance(item, float) and not math.isfinite(item)):
@@ -395,8 +404,8 @@ class _DuplicateKey(ValueError):
         self.key = key
 
 
-def _no_duplicate_keys(pairs: list) -> dict:
-    out: dict = {}
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
             raise _DuplicateKey(key)

@@ -124,7 +124,7 @@ def _check_destination(where: tuple[str, str, int, str, int], destination: Any, 
         )
 
 
-def _unresolved(where: tuple, key: str, value: Any, label: str) -> Finding:
+def _unresolved(where: tuple[str, str, int, str, int], key: str, value: Any, label: str) -> Finding:
     return REPLICATION_UNRESOLVED_VALUE.finding(
         path=pointer(*where, key),
         subject=shown(value),
