@@ -353,9 +353,10 @@ def _violation(statement: Statement, group: list[Principal], where: str, reasons
     principal = group[0]
     if principal.kind == "*":
         return POLICY_PUBLIC_PRINCIPAL.finding(
-                        path=where, subject="*", message=f"{label} allows {_actions(statement)} to every principal, anonymous callers included, "
-                        f"and no condition limits the callers to the trusted set{because}",
-                        remediation="Add a StringEquals condition on aws:PrincipalOrgID with your organization ID "
+            path=where, subject="*",
+            message=f"{label} allows {_actions(statement)} to every principal, anonymous callers included, "
+                    f"and no condition limits the callers to the trusted set{because}",
+            remediation="Add a StringEquals condition on aws:PrincipalOrgID with your organization ID "
                         "(or aws:PrincipalAccount with trusted accounts), or name the trusted accounts as principals")
     if principal.kind == "account":
         partition = principal.in_partition(trust)
@@ -365,25 +366,28 @@ def _violation(statement: Statement, group: list[Principal], where: str, reasons
         more = len(group) - 1
         also = f" (and {more} more principal{'s' if more > 1 else ''} of that account)" if more else ""
         return POLICY_UNTRUSTED_ACCOUNT.finding(
-                        path=where, subject=principal.account, message=f"{label} allows {_actions(statement)} to {who}{also}, which is outside {where_from}{because}",
-                        remediation=f"Remove {principal.account}, or trust it (TrustedAccountIds or its organization) if it is yours")
+            path=where, subject=principal.account,
+            message=f"{label} allows {_actions(statement)} to {who}{also}, which is outside {where_from}{because}",
+            remediation=f"Remove {principal.account}, or trust it (TrustedAccountIds or its organization) if it is yours")
     text = data(principal.text, 120)
     if principal.kind == "service":
         sourced = any(describes(c.key) == SOURCE for c in statement.conditions) or "Condition" in statement.unresolved
         scope = ("with a source condition that does not tie it to a trusted account" if sourced
                  else "on behalf of any account")
         return POLICY_UNSCOPED_SERVICE.finding(
-                        path=where, subject=text, message=f"{label} allows {_actions(statement)} to the service {text} {scope}: any customer of "
-                        f"{text} could use it{because}",
-                        remediation="Scope it with a StringEquals aws:SourceAccount condition (or ArnLike aws:SourceArn, e.g. "
+            path=where, subject=text,
+            message=f"{label} allows {_actions(statement)} to the service {text} {scope}: any customer of "
+                    f"{text} could use it{because}",
+            remediation="Scope it with a StringEquals aws:SourceAccount condition (or ArnLike aws:SourceArn, e.g. "
                         "arn:aws:lambda:<region>:<your account>:function:*) naming trusted accounts, or list the "
                         "service in TrustedServicePrincipals")
     kinds = {"federated": "federated identity provider", "canonical": "canonical user (an S3 concept)",
              "unique-id": "principal ID that maps to no account the hook can check"}
     return POLICY_UNTRUSTED_PRINCIPAL.finding(
-                    path=where, subject=text, message=f"{label} allows {_actions(statement)} to the {kinds.get(principal.kind, principal.kind)} "
-                    f"{text!r}, which is not a trusted identity{because}",
-                    remediation="Grant to trusted accounts or roles instead")
+        path=where, subject=text,
+        message=f"{label} allows {_actions(statement)} to the {kinds.get(principal.kind, principal.kind)} "
+                f"{text!r}, which is not a trusted identity{because}",
+        remediation="Grant to trusted accounts or roles instead")
 
 
 def _unresolved(statement: Statement, places: list[str], what: str) -> Finding:
