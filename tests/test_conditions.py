@@ -194,3 +194,51 @@ def test_guard_brackets_are_literal_characters():
     assert rules(allow("*", action="ecr:BatchGetImage"), guard(Action="ecr:Batch[G]*")) == [
         "ECR-POLICY-PUBLIC-PRINCIPAL"]
     assert rules(allow("*", action="ecr:BatchGetImage"), guard(Action="ecr:Batch*")) == []
+
+
+# --- one case per row of the condition-key table (core/conditions.py KEYS) ------------------------
+# key: (a positive entry with trusted values, the negated entry a Deny guard would use,
+#       what the positive entry does to an Allow for another account / for "*" / for a service,
+#       whether the negated entry in a Deny guards an Allow to "*").
+PUBLIC, ACCOUNT, SERVICE = "ECR-POLICY-PUBLIC-PRINCIPAL", "ECR-POLICY-UNTRUSTED-ACCOUNT", "ECR-POLICY-UNSCOPED-SERVICE"
+KEY_CASES = {
+    "aws:principalorgid": ({"StringEquals": {"aws:PrincipalOrgID": ORG}},
+                           {"StringNotEquals": {"aws:PrincipalOrgID": ORG}}, [], [], [], True),
+    "aws:principalaccount": ({"StringEquals": {"aws:PrincipalAccount": TRUSTED}},
+                             {"StringNotEquals": {"aws:PrincipalAccount": TRUSTED}}, [], [], [], True),
+    "aws:principalarn": ({"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{TRUSTED}:role/*"}},
+                         {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{TRUSTED}:*"}}, [], [], [], True),
+    "aws:principalorgpaths": ({"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": f"{ORG}/*"}},
+                              {"ForAllValues:StringNotLike": {"aws:PrincipalOrgPaths": f"{ORG}/*"}}, [], [], [], True),
+    "aws:sourceorgid": ({"StringEquals": {"aws:SourceOrgID": ORG}},
+                        {"StringNotEquals": {"aws:SourceOrgID": ORG}}, [ACCOUNT], [], [], False),
+    "aws:sourceaccount": ({"StringEquals": {"aws:SourceAccount": TRUSTED}},
+                          {"StringNotEquals": {"aws:SourceAccount": TRUSTED}}, [ACCOUNT], [], [], False),
+    "aws:sourcearn": ({"ArnLike": {"aws:SourceArn": f"arn:aws:lambda:eu-west-1:{TRUSTED}:function:*"}},
+                      {"ArnNotLike": {"aws:SourceArn": f"arn:aws:lambda:*:{TRUSTED}:*"}}, [ACCOUNT], [], [], False),
+    "aws:sourceorgpaths": ({"ForAnyValue:StringLike": {"aws:SourceOrgPaths": f"{ORG}/*"}},
+                           {"ForAllValues:StringNotLike": {"aws:SourceOrgPaths": f"{ORG}/*"}}, [ACCOUNT], [], [], False),
+    "aws:sourceip": ({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+                     {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, [ACCOUNT], [PUBLIC], [SERVICE], False),
+    "aws:sourcevpc": ({"StringEquals": {"aws:SourceVpc": "vpc-1a2b3c4d"}},
+                      {"StringNotEquals": {"aws:SourceVpc": "vpc-1a2b3c4d"}}, [ACCOUNT], [PUBLIC], [SERVICE], False),
+    "aws:sourcevpce": ({"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}},
+                       {"StringNotEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}, [ACCOUNT], [PUBLIC], [SERVICE], False),
+}
+
+
+def test_every_key_of_the_table_has_its_cases_here():
+    """Adding a row to core/conditions.py KEYS means adding its case to KEY_CASES (CONTRIBUTING.md)."""
+    from dataperimeter_ecr_replicationguard.core.conditions import KEYS
+
+    assert set(KEYS) == set(KEY_CASES)
+
+
+@pytest.mark.parametrize("key", sorted(KEY_CASES))
+def test_each_key_pins_and_guards_as_its_row_says(key):
+    positive, negated, for_account, for_anyone, for_service, guards = KEY_CASES[key]
+    assert rules(allow({"AWS": OTHER}, positive)) == for_account
+    assert rules(allow("*", positive)) == for_anyone
+    assert rules(allow({"Service": "lambda.amazonaws.com"}, positive)) == for_service
+    guard = {"Sid": "Guard", "Effect": "Deny", "Principal": "*", "Action": "ecr:*", "Condition": negated}
+    assert rules(allow("*"), guard) == ([] if guards else [PUBLIC])

@@ -121,3 +121,15 @@ def test_scan_allow_unresolved_never_passes_a_decided_violation(tmp_path, templa
     code, out, _ = run_cli("scan", str(path), "--config", config, "--account", "111111111111")
     assert code == plain_exit, out
     assert (rule in out) if rule else "ECR-POLICY" not in out, out
+
+
+def test_every_policy_bearing_type_of_the_core_runs_every_case():
+    """A checker module with POLICY_PROPERTY is policy-bearing: each must be in TYPES (so every case of
+    tests/cases/policy_classes.yaml runs on it) with its property and namespace (CONTRIBUTING.md,
+    "Adding a policy-bearing resource type")."""
+    from dataperimeter_ecr_replicationguard.core.evaluate import MODULES
+    from dataperimeter_ecr_replicationguard.core.policy import PUBLIC
+
+    bearing = {m.RESOURCE_TYPE: m.POLICY_PROPERTY for m in MODULES if hasattr(m, "POLICY_PROPERTY")}
+    assert bearing == {t: prop for t, _, prop, _ in TYPES}
+    assert {t for t, ns, _, _ in TYPES if ns == PUBLIC} == {"AWS::ECR::PublicRepository"}

@@ -42,7 +42,7 @@ CN = Trust(accounts=frozenset({TRUSTED}), partition="aws-cn")
     ({"Fn::If": ["Shared", "*", {"Ref": "AWS::NoValue"}]}, ["unresolved"]),
 ])
 def test_principal_forms(element, kinds):
-    assert [p.kind for p in principals(element, "aws")] == kinds
+    assert [p.kind for p in principals(element)] == kinds
 
 
 @pytest.mark.parametrize("element,trusted", [
@@ -59,14 +59,14 @@ def test_principal_forms(element, kinds):
     ("*", False),
 ])
 def test_trust_of_each_form(element, trusted):
-    (principal,) = principals(element, TRUST.partition)
+    (principal,) = principals(element)
     assert principal.trusted(TRUST) is trusted
 
 
 def test_partition_comes_from_the_trust():
-    (bare,) = principals({"AWS": TRUSTED}, CN.partition)
-    (cn_arn,) = principals({"AWS": f"arn:aws-cn:iam::{TRUSTED}:root"}, CN.partition)
-    (aws_arn,) = principals({"AWS": f"arn:aws:iam::{TRUSTED}:root"}, CN.partition)
+    (bare,) = principals({"AWS": TRUSTED})
+    (cn_arn,) = principals({"AWS": f"arn:aws-cn:iam::{TRUSTED}:root"})
+    (aws_arn,) = principals({"AWS": f"arn:aws:iam::{TRUSTED}:root"})
     assert bare.trusted(CN) and cn_arn.trusted(CN) and not aws_arn.trusted(CN)
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import replication
-from dataperimeter_ecr_replicationguard.core import Category, Trust, evaluate
-from dataperimeter_ecr_replicationguard.core import replication as rules
+from dataperimeter_ecr_replicationguard.core import Category, Trust, evaluate, rules
 
 OWN, FRIEND, FOREIGN = "111111111111", "222222222222", "999999999999"
 TRUST = Trust(accounts=frozenset({OWN, FRIEND}))
@@ -23,56 +22,56 @@ CASES = [
     ("trusted account", replication(("eu-west-1", FRIEND)), TRUST, []),
     ("no rules replicate nothing", {"ReplicationConfiguration": {"Rules": []}}, TRUST, []),
     ("foreign account", replication(("eu-west-1", FOREIGN)), TRUST,
-     [(rules.UNTRUSTED_DESTINATION, dest(0) + "/RegistryId")]),
+     [(rules.REPLICATION_UNTRUSTED_DESTINATION.id, dest(0) + "/RegistryId")]),
     ("foreign behind a repository filter", replication(("eu-west-1", FOREIGN), filters=["prod/"]), TRUST,
-     [(rules.UNTRUSTED_DESTINATION, dest(0) + "/RegistryId")]),
+     [(rules.REPLICATION_UNTRUSTED_DESTINATION.id, dest(0) + "/RegistryId")]),
     ("only the foreign destination of several", replication(("eu-west-1", FRIEND), ("us-east-1", FOREIGN)), TRUST,
-     [(rules.UNTRUSTED_DESTINATION, dest(1) + "/RegistryId")]),
+     [(rules.REPLICATION_UNTRUSTED_DESTINATION.id, dest(1) + "/RegistryId")]),
     ("every rule is read", replication(("eu-west-1", FOREIGN), rules=3), TRUST,
-     [(rules.UNTRUSTED_DESTINATION, dest(0, r) + "/RegistryId") for r in range(3)]),
+     [(rules.REPLICATION_UNTRUSTED_DESTINATION.id, dest(0, r) + "/RegistryId") for r in range(3)]),
     ("empty trusted set trusts nobody", replication(("eu-west-1", OWN)), Trust(), 
-     [(rules.UNTRUSTED_DESTINATION, dest(0) + "/RegistryId")]),
-    ("11 digits", replication(("eu-west-1", "22222222222")), TRUST, [(rules.INVALID_REGISTRY_ID, dest(0) + "/RegistryId")]),
-    ("13 digits", replication(("eu-west-1", "2222222222222")), TRUST, [(rules.INVALID_REGISTRY_ID, dest(0) + "/RegistryId")]),
-    ("padded", replication(("eu-west-1", " 222222222222")), TRUST, [(rules.INVALID_REGISTRY_ID, dest(0) + "/RegistryId")]),
-    ("trailing newline", replication(("eu-west-1", FRIEND + "\n")), TRUST, [(rules.INVALID_REGISTRY_ID, dest(0) + "/RegistryId")]),
-    ("Arabic-Indic digits", replication(("eu-west-1", "\u0662" * 12)), TRUST, [(rules.INVALID_REGISTRY_ID, dest(0) + "/RegistryId")]),
-    ("fullwidth digits", replication(("eu-west-1", "\uff12" * 12)), TRUST, [(rules.INVALID_REGISTRY_ID, dest(0) + "/RegistryId")]),
-    ("a number", replication(("eu-west-1", 222222222222)), TRUST, [(rules.INVALID_REGISTRY_ID, dest(0) + "/RegistryId")]),
-    ("null", replication(("eu-west-1", None)), TRUST, [(rules.INVALID_REGISTRY_ID, dest(0) + "/RegistryId")]),
-    ("a list", replication(("eu-west-1", [FRIEND])), TRUST, [(rules.INVALID_REGISTRY_ID, dest(0) + "/RegistryId")]),
+     [(rules.REPLICATION_UNTRUSTED_DESTINATION.id, dest(0) + "/RegistryId")]),
+    ("11 digits", replication(("eu-west-1", "22222222222")), TRUST, [(rules.REPLICATION_INVALID_REGISTRY_ID.id, dest(0) + "/RegistryId")]),
+    ("13 digits", replication(("eu-west-1", "2222222222222")), TRUST, [(rules.REPLICATION_INVALID_REGISTRY_ID.id, dest(0) + "/RegistryId")]),
+    ("padded", replication(("eu-west-1", " 222222222222")), TRUST, [(rules.REPLICATION_INVALID_REGISTRY_ID.id, dest(0) + "/RegistryId")]),
+    ("trailing newline", replication(("eu-west-1", FRIEND + "\n")), TRUST, [(rules.REPLICATION_INVALID_REGISTRY_ID.id, dest(0) + "/RegistryId")]),
+    ("Arabic-Indic digits", replication(("eu-west-1", "\u0662" * 12)), TRUST, [(rules.REPLICATION_INVALID_REGISTRY_ID.id, dest(0) + "/RegistryId")]),
+    ("fullwidth digits", replication(("eu-west-1", "\uff12" * 12)), TRUST, [(rules.REPLICATION_INVALID_REGISTRY_ID.id, dest(0) + "/RegistryId")]),
+    ("a number", replication(("eu-west-1", 222222222222)), TRUST, [(rules.REPLICATION_INVALID_REGISTRY_ID.id, dest(0) + "/RegistryId")]),
+    ("null", replication(("eu-west-1", None)), TRUST, [(rules.REPLICATION_INVALID_REGISTRY_ID.id, dest(0) + "/RegistryId")]),
+    ("a list", replication(("eu-west-1", [FRIEND])), TRUST, [(rules.REPLICATION_INVALID_REGISTRY_ID.id, dest(0) + "/RegistryId")]),
     ("dynamic reference", replication(("eu-west-1", "{{resolve:ssm:/org/replica-account}}")), TRUST,
-     [(rules.UNRESOLVED_VALUE, dest(0) + "/RegistryId")]),
+     [(rules.REPLICATION_UNRESOLVED_VALUE.id, dest(0) + "/RegistryId")]),
     ("intrinsic object", replication(("eu-west-1", {"Ref": "DestinationAccount"})), TRUST,
-     [(rules.UNRESOLVED_VALUE, dest(0) + "/RegistryId")]),
+     [(rules.REPLICATION_UNRESOLVED_VALUE.id, dest(0) + "/RegistryId")]),
     ("missing RegistryId", {"ReplicationConfiguration": {"Rules": [{"Destinations": [{"Region": "eu-west-1"}]}]}}, TRUST,
-     [(rules.INVALID_REGISTRY_ID, dest(0) + "/RegistryId")]),
+     [(rules.REPLICATION_INVALID_REGISTRY_ID.id, dest(0) + "/RegistryId")]),
     ("region not allowed", replication(("ap-south-1", FRIEND)),
      Trust(accounts=TRUST.accounts, allowed_replication_regions=frozenset({"eu-west-1"})),
-     [(rules.REGION_NOT_ALLOWED, dest(0) + "/Region")]),
+     [(rules.REPLICATION_REGION_NOT_ALLOWED.id, dest(0) + "/Region")]),
     ("foreign and region not allowed", replication(("ap-south-1", FOREIGN)),
      Trust(accounts=TRUST.accounts, allowed_replication_regions=frozenset({"eu-west-1"})),
-     [(rules.UNTRUSTED_DESTINATION, dest(0) + "/RegistryId"), (rules.REGION_NOT_ALLOWED, dest(0) + "/Region")]),
-    ("region is not a Region name", replication(("EU-WEST-1", FRIEND)), TRUST, [(rules.INVALID_REGION, dest(0) + "/Region")]),
-    ("region with a newline", replication(("eu-west-1\n", FRIEND)), TRUST, [(rules.INVALID_REGION, dest(0) + "/Region")]),
+     [(rules.REPLICATION_UNTRUSTED_DESTINATION.id, dest(0) + "/RegistryId"), (rules.REPLICATION_REGION_NOT_ALLOWED.id, dest(0) + "/Region")]),
+    ("region is not a Region name", replication(("EU-WEST-1", FRIEND)), TRUST, [(rules.REPLICATION_INVALID_REGION.id, dest(0) + "/Region")]),
+    ("region with a newline", replication(("eu-west-1\n", FRIEND)), TRUST, [(rules.REPLICATION_INVALID_REGION.id, dest(0) + "/Region")]),
     ("region missing", {"ReplicationConfiguration": {"Rules": [{"Destinations": [{"RegistryId": FRIEND}]}]}}, TRUST,
-     [(rules.INVALID_REGION, dest(0) + "/Region")]),
-    ("properties not an object", ["ReplicationConfiguration"], TRUST, [(rules.MALFORMED, "")]),
-    ("ReplicationConfiguration missing", {}, TRUST, [(rules.MALFORMED, "/ReplicationConfiguration")]),
+     [(rules.REPLICATION_INVALID_REGION.id, dest(0) + "/Region")]),
+    ("properties not an object", ["ReplicationConfiguration"], TRUST, [(rules.REPLICATION_MALFORMED.id, "")]),
+    ("ReplicationConfiguration missing", {}, TRUST, [(rules.REPLICATION_MALFORMED.id, "/ReplicationConfiguration")]),
     ("ReplicationConfiguration as a string", {"ReplicationConfiguration": "{\"Rules\": []}"}, TRUST,
-     [(rules.MALFORMED, "/ReplicationConfiguration")]),
+     [(rules.REPLICATION_MALFORMED.id, "/ReplicationConfiguration")]),
     ("API casing is not the CloudFormation shape",
      {"replicationConfiguration": {"rules": [{"destinations": [{"region": "us-west-2", "registryId": "444455556666"}]}]}},
-     TRUST, [(rules.MALFORMED, "/ReplicationConfiguration")]),
+     TRUST, [(rules.REPLICATION_MALFORMED.id, "/ReplicationConfiguration")]),
     ("Rules an object", {"ReplicationConfiguration": {"Rules": {"Destinations": []}}}, TRUST,
-     [(rules.MALFORMED, "/ReplicationConfiguration/Rules")]),
-    ("rule a string", {"ReplicationConfiguration": {"Rules": ["x"]}}, TRUST, [(rules.MALFORMED, "/ReplicationConfiguration/Rules/0")]),
+     [(rules.REPLICATION_MALFORMED.id, "/ReplicationConfiguration/Rules")]),
+    ("rule a string", {"ReplicationConfiguration": {"Rules": ["x"]}}, TRUST, [(rules.REPLICATION_MALFORMED.id, "/ReplicationConfiguration/Rules/0")]),
     ("Destinations empty", {"ReplicationConfiguration": {"Rules": [{"Destinations": []}]}}, TRUST,
-     [(rules.MALFORMED, "/ReplicationConfiguration/Rules/0/Destinations")]),
+     [(rules.REPLICATION_MALFORMED.id, "/ReplicationConfiguration/Rules/0/Destinations")]),
     ("Destinations an object", {"ReplicationConfiguration": {"Rules": [{"Destinations": {"RegistryId": FOREIGN}}]}}, TRUST,
-     [(rules.MALFORMED, "/ReplicationConfiguration/Rules/0/Destinations")]),
+     [(rules.REPLICATION_MALFORMED.id, "/ReplicationConfiguration/Rules/0/Destinations")]),
     ("destination a string", {"ReplicationConfiguration": {"Rules": [{"Destinations": [FOREIGN]}]}}, TRUST,
-     [(rules.MALFORMED, dest(0))]),
+     [(rules.REPLICATION_MALFORMED.id, dest(0))]),
 ]
 
 
@@ -96,17 +95,17 @@ def test_untrusted_destination_names_rule_destination_account_and_region():
 
 def test_categories_separate_violations_from_unreadable_input():
     by_rule = {
-        rules.UNTRUSTED_DESTINATION: replication(("eu-west-1", FOREIGN)),
-        rules.INVALID_REGISTRY_ID: replication(("eu-west-1", "x")),
-        rules.UNRESOLVED_VALUE: replication(("eu-west-1", "{{resolve:ssm:p}}")),
-        rules.MALFORMED: {},
+        rules.REPLICATION_UNTRUSTED_DESTINATION.id: replication(("eu-west-1", FOREIGN)),
+        rules.REPLICATION_INVALID_REGISTRY_ID.id: replication(("eu-west-1", "x")),
+        rules.REPLICATION_UNRESOLVED_VALUE.id: replication(("eu-west-1", "{{resolve:ssm:p}}")),
+        rules.REPLICATION_MALFORMED.id: {},
     }
     categories = {rule: evaluate(TYPE, "R", props, TRUST)[0].category for rule, props in by_rule.items()}
     assert categories == {
-        rules.UNTRUSTED_DESTINATION: Category.VIOLATION,
-        rules.INVALID_REGISTRY_ID: Category.INVALID,
-        rules.UNRESOLVED_VALUE: Category.UNRESOLVED,
-        rules.MALFORMED: Category.INVALID,
+        rules.REPLICATION_UNTRUSTED_DESTINATION.id: Category.VIOLATION,
+        rules.REPLICATION_INVALID_REGISTRY_ID.id: Category.INVALID,
+        rules.REPLICATION_UNRESOLVED_VALUE.id: Category.UNRESOLVED,
+        rules.REPLICATION_MALFORMED.id: Category.INVALID,
     }
 
 

@@ -8,21 +8,77 @@ Never pinning: ``...IfExists`` (true when the key is absent, as it is for anonym
 negated operators (true when absent), ``ForAllValues:`` (true when absent), ``Null``, wildcards
 in the organization or account part of a value, and network keys (``aws:SourceIp``,
 ``aws:SourceVpc``, ``aws:SourceVpce``), which say where a request comes from, not who makes it.
+
+What each key describes and compares is one row of :data:`KEYS`; the functions below read the row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .policy_document import Condition, Statement
 from .trust import Trust
 
-IDENTITY_KEYS = ("aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:principalorgpaths")
-SOURCE_KEYS = ("aws:sourceaccount", "aws:sourceorgid", "aws:sourceorgpaths", "aws:sourcearn")
-NETWORK_KEYS = ("aws:sourceip", "aws:sourcevpc", "aws:sourcevpce")
+CALLER, SOURCE, NETWORK = "caller", "source", "network"
+ORGANIZATION, ACCOUNT, ARN, PATH = "organization", "account", "arn", "path"
+
+
+@dataclass(frozen=True)
+class ConditionKey:
+    """What one global condition key says about a request, for the perimeter.
+
+    ``describes``: ``caller`` (the identity making the request), ``source`` (the resource an AWS
+    service acts for: it restricts service principals, and ``*`` which includes them, only) or
+    ``network`` (where the request comes from: never who makes it). ``compares``: what its values
+    are (organization IDs, account IDs, ARNs, organization paths; ``""`` for network keys).
+    ``multivalued``: the request holds a set of values (ForAnyValue pins, ForAllValues guards).
+    ``guard``: a negated operator on it with trusted values makes a Deny guard."""
+
+    name: str  # lower case: condition keys are case-insensitive
+    describes: str
+    compares: str = ""
+    multivalued: bool = False
+    guard: bool = False
+
+    @property
+    def pins(self) -> bool:
+        """Can a positive operator on this key pin callers (caller keys) or services (source keys)?"""
+        return self.describes in (CALLER, SOURCE)
+
+
+# One row per key the perimeter reads (CONTRIBUTING.md, "Adding a condition key"); any other key
+# neither pins nor guards.
+KEYS: dict[str, ConditionKey] = {key.name: key for key in (
+    ConditionKey("aws:principalorgid", CALLER, ORGANIZATION, guard=True),
+    ConditionKey("aws:principalaccount", CALLER, ACCOUNT, guard=True),
+    ConditionKey("aws:principalarn", CALLER, ARN, guard=True),
+    ConditionKey("aws:principalorgpaths", CALLER, PATH, multivalued=True, guard=True),
+    ConditionKey("aws:sourceorgid", SOURCE, ORGANIZATION),
+    ConditionKey("aws:sourceaccount", SOURCE, ACCOUNT),
+    ConditionKey("aws:sourcearn", SOURCE, ARN),
+    ConditionKey("aws:sourceorgpaths", SOURCE, PATH, multivalued=True),
+    ConditionKey("aws:sourceip", NETWORK),
+    ConditionKey("aws:sourcevpc", NETWORK),
+    ConditionKey("aws:sourcevpce", NETWORK),
+)}
+
+# What the values of a pinning key must all be, by what it compares.
+_TRUSTED_VALUES = {
+    ORGANIZATION: "trusted organization IDs",
+    ACCOUNT: "trusted account IDs",
+    ARN: "ARNs whose account is a literal trusted account",
+    PATH: "paths under a trusted organization or OU",
+}
 _EQUALS = ("StringEquals", "StringEqualsIgnoreCase")
 _LIKE = ("StringLike",)
 _ARN = ("ArnEquals", "ArnLike")
+
+
+def describes(key: str) -> str:
+    """``caller``, ``source``, ``network`` or ``""`` (a key the perimeter does not read)."""
+    row = KEYS.get(key)
+    return row.describes if row else ""
 
 
 @dataclass(frozen=True)
@@ -33,32 +89,19 @@ class Verdict:
     why: str = ""
 
 
-# What each pinning key compares, and what its values must all be. Identity keys describe the
-# caller; source keys the resource an AWS service acts for (they restrict service principals only).
-_ORG = ("organization", "trusted organization IDs")
-_ACCOUNT = ("account", "trusted account IDs")
-_ARN_ACCOUNT = ("arn", "ARNs whose account is a literal trusted account")
-_ORG_PATH = ("path", "paths under a trusted organization or OU")
-_PINS = {
-    "aws:principalorgid": _ORG, "aws:principalaccount": _ACCOUNT, "aws:principalarn": _ARN_ACCOUNT,
-    "aws:principalorgpaths": _ORG_PATH,
-    "aws:sourceorgid": _ORG, "aws:sourceaccount": _ACCOUNT, "aws:sourcearn": _ARN_ACCOUNT,
-    "aws:sourceorgpaths": _ORG_PATH,
-}
-_MULTIVALUED = ("aws:principalorgpaths", "aws:sourceorgpaths")
-
-
 def identity_pin(condition: Condition, trust: Trust) -> Verdict:
     """Does this entry admit only callers whose identity is trusted?"""
-    key = condition.key
     if condition.unresolved:
         return Verdict(False)  # an unknown value may name anyone (values are ORed)
-    if key in NETWORK_KEYS:
+    row = KEYS.get(condition.key)
+    if row is None:
+        return Verdict(False)
+    if row.describes == NETWORK:
         return Verdict(False, f"{condition.describe()} limits the network a request comes from, not who makes it")
-    if key in SOURCE_KEYS:
+    if row.describes == SOURCE:
         return Verdict(False, f"{condition.describe()} describes the resource a service acts for, not the caller: "
                               "it restricts service principals (and \"*\") only")
-    return _pin(condition, trust) if key in IDENTITY_KEYS else Verdict(False)
+    return _pin(condition, row, trust)
 
 
 def source_pin(condition: Condition, trust: Trust) -> Verdict:
@@ -67,7 +110,8 @@ def source_pin(condition: Condition, trust: Trust) -> Verdict:
     operator on one is false for it."""
     if condition.unresolved:
         return Verdict(False)
-    return _pin(condition, trust) if condition.key in SOURCE_KEYS else Verdict(False)
+    row = KEYS.get(condition.key)
+    return _pin(condition, row, trust) if row is not None and row.describes == SOURCE else Verdict(False)
 
 
 def could_pin(condition: Condition, trust: Trust, *, service: bool = False) -> bool:
@@ -76,68 +120,71 @@ def could_pin(condition: Condition, trust: Trust, *, service: bool = False) -> b
     be trusted, since values are ORed.)"""
     if not condition.unresolved:
         return identity_pin(condition, trust).pins or (service and source_pin(condition, trust).pins)
-    if condition.key not in IDENTITY_KEYS and not (service and condition.key in SOURCE_KEYS):
+    row = KEYS.get(condition.key)
+    if row is None or not (row.describes == CALLER or (service and row.describes == SOURCE)):
         return False
     literal = Condition(condition.operator, condition.key, condition.values)
-    return not _shape_problem(literal, multivalued=condition.key in _MULTIVALUED) and (
-        not condition.values or _pin(literal, trust).pins)
+    return not _shape_problem(literal, multivalued=row.multivalued) and (
+        not condition.values or _pin(literal, row, trust).pins)
 
 
-def _pin(condition: Condition, trust: Trust) -> Verdict:
-    problem = _shape_problem(condition, multivalued=condition.key in _MULTIVALUED)
+def _pin(condition: Condition, row: ConditionKey, trust: Trust) -> Verdict:
+    problem = _shape_problem(condition, multivalued=row.multivalued)
     if problem:
         return Verdict(False, problem)
-    kind, what = _PINS[condition.key]
-    if kind == "organization":
-        return _all(condition, lambda v: _literal_in(v, condition, trust.organization_ids,
-                                                     trust.folded_organization_ids), what)
-    if kind == "account":
-        return _all(condition, lambda v: _literal_in(v, condition, trust.accounts, trust.folded_accounts), what)
-    if kind == "arn":
-        return _all(condition, lambda v: _arn_account_trusted(v, condition, trust), what)
-    return _all(condition, lambda v: _org_path_trusted(v, trust), what)
+    return _all(condition, lambda v: _value_trusted(row.compares, v, condition, trust), _TRUSTED_VALUES[row.compares])
+
+
+def _value_trusted(compares: str, value: str, condition: Condition, trust: Trust) -> bool:
+    """Does this value of a (positive) entry admit only trusted callers? By what the key compares."""
+    if compares == ORGANIZATION:
+        return _literal_in(value, condition, trust.organization_ids, trust.folded_organization_ids)
+    if compares == ACCOUNT:
+        return _literal_in(value, condition, trust.accounts, trust.folded_accounts)
+    if compares == ARN:
+        return _arn_account_trusted(value, condition, trust)
+    return _org_path_trusted(value, trust)
 
 
 # A Deny guard entry must be true for every caller outside the trusted set, anonymous callers
 # included. Negated operators are true when the key is absent, so they are what make a guard.
-# The values are the exceptions: each must admit only trusted callers.
+# The values are the exceptions: each must admit only trusted callers. For each negated operator,
+# the positive one its values are read with, by what the key compares.
 _GUARD_EXACT = {"StringNotEquals": "StringEquals", "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
                 "StringNotLike": "StringEquals"}  # StringNotLike: only without wildcards (checked below)
 _GUARD_ARN = {"ArnNotEquals": "ArnEquals", "ArnNotLike": "ArnLike", "StringNotEquals": "StringEquals",
               "StringNotLike": "StringLike"}
 _GUARD_PATH = {"StringNotEquals": "StringEquals", "StringNotLike": "StringLike"}
+_GUARD_OPERATORS = {ORGANIZATION: _GUARD_EXACT, ACCOUNT: _GUARD_EXACT, ARN: _GUARD_ARN, PATH: _GUARD_PATH}
 
 
 def deny_guard_condition(condition: Condition, trust: Trust) -> bool:
     """A Deny entry that is true for every caller outside the trusted set (true when the key is
-    absent too, so anonymous callers are denied):
+    absent too, so anonymous callers are denied), on a key whose row says ``guard``:
 
     - ``StringNotEquals``/``StringNotEqualsIgnoreCase`` (or ``StringNotLike`` with no wildcard, the
       same test) on ``aws:PrincipalOrgID`` / ``aws:PrincipalAccount`` with trusted values;
     - ``ArnNotLike``/``ArnNotEquals`` (or the string forms) on ``aws:PrincipalArn`` whose values all
       have a literal trusted account;
     - ``ForAllValues:StringNotLike``/``ForAllValues:StringNotEquals`` on ``aws:PrincipalOrgPaths``
-      with paths under a trusted organization or OU (true when the key is absent or when none of the
-      caller's paths is trusted: AWS's documented form).
+      (a multivalued key) with paths under a trusted organization or OU (true when the key is absent
+      or when none of the caller's paths is trusted: AWS's documented form).
 
     ``...IfExists`` does not change a negated operator for an absent key (true either way)."""
     if condition.unresolved:
         return False
-    key, base, qualifier = condition.key, condition.base, condition.qualifier
-    if key in ("aws:principalorgid", "aws:principalaccount") and not qualifier and base in _GUARD_EXACT:
-        if base == "StringNotLike" and any(c in v for v in condition.values for c in "*?"):
-            return False  # a wildcard exempts organizations or accounts outside the set
-        positive = Condition(_GUARD_EXACT[base], key, condition.values)
-        organization = key == "aws:principalorgid"
-        trusted = trust.organization_ids if organization else trust.accounts
-        folded = trust.folded_organization_ids if organization else trust.folded_accounts
-        return all(_literal_in(v, positive, trusted, folded) for v in condition.values)
-    if key == "aws:principalarn" and not qualifier and base in _GUARD_ARN:
-        positive = Condition(_GUARD_ARN[base], key, condition.values)
-        return all(_arn_account_trusted(v, positive, trust) for v in condition.values)
-    if key == "aws:principalorgpaths" and qualifier == "ForAllValues" and base in _GUARD_PATH:
-        return all(_org_path_trusted(v, trust) for v in condition.values)
-    return False
+    row = KEYS.get(condition.key)
+    if row is None or not row.guard:
+        return False
+    base, operators = condition.base, _GUARD_OPERATORS[row.compares]
+    # a single-valued key takes no set qualifier; a multivalued one needs ForAllValues
+    if condition.qualifier != ("ForAllValues" if row.multivalued else "") or base not in operators:
+        return False
+    if row.compares in (ORGANIZATION, ACCOUNT) and base == "StringNotLike" and any(
+            c in v for v in condition.values for c in "*?"):
+        return False  # a wildcard exempts organizations or accounts outside the set
+    positive = Condition(operators[base], condition.key, condition.values)
+    return all(_value_trusted(row.compares, v, positive, trust) for v in condition.values)
 
 
 def pinned(statement: Statement, trust: Trust, *, service: bool = False) -> tuple[bool, list[str]]:
@@ -148,7 +195,7 @@ def pinned(statement: Statement, trust: Trust, *, service: bool = False) -> tupl
             continue  # not known: it cannot be relied on to pin
         verdict = identity_pin(condition, trust)
         if not verdict.pins and service:
-            verdict = source_pin(condition, trust) if condition.key in SOURCE_KEYS else verdict
+            verdict = source_pin(condition, trust) if describes(condition.key) == SOURCE else verdict
         if verdict.pins:
             return True, []
         if verdict.why:
@@ -173,7 +220,7 @@ def _shape_problem(condition: Condition, *, multivalued: bool) -> str:
     return ""
 
 
-def _all(condition: Condition, trusted, what: str) -> Verdict:
+def _all(condition: Condition, trusted: Callable[[str], bool], what: str) -> Verdict:
     bad = [v for v in condition.values if not trusted(v)]
     if not bad:
         return Verdict(True)
@@ -197,8 +244,7 @@ def _arn_account_trusted(value: str, condition: Condition, trust: Trust) -> bool
         # (IAM paths and many resource IDs may hold ":"), so the account field is not pinned.
         # ArnLike matches the six fields one by one and is safe.
         return False
-    partition, account = parts[1], parts[4]
-    return partition == trust.partition and account in trust.accounts  # literal: no wildcard can be "in"
+    return trust.trusts_account(parts[4], parts[1])  # a literal account: no wildcard can be "in"
 
 
 def _wildcard_can_reach_account(parts: list[str]) -> bool:

@@ -1,10 +1,13 @@
-"""Dispatch: one checker module per ECR resource type. Adding a type is adding one module
-with ``RESOURCE_TYPE`` and ``check(properties, trust)``, and listing it here."""
+"""Dispatch: one checker module per ECR resource type. Adding a type is adding one module with
+``RESOURCE_TYPE``, ``MALFORMED`` (the rule of a resource it cannot read) and
+``check(properties, trust)``, and listing it here (CONTRIBUTING.md, "Adding a policy-bearing
+resource type")."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from . import (
     public_repository,
@@ -15,9 +18,12 @@ from . import (
     repository_creation_template,
 )
 from .findings import Finding
+from .rules import Rule
 from .trust import Trust
+from .values import type_name
 
-Checker = Callable[[Any, Trust], Iterable[Finding]]
+# A checker reads the properties of one resource (always an object: evaluate() checks that once).
+Checker = Callable[[Mapping[str, Any], Trust], Iterable[Finding]]
 
 MODULES = (
     replication,
@@ -29,6 +35,7 @@ MODULES = (
 )
 
 CHECKERS: dict[str, Checker] = {module.RESOURCE_TYPE: module.check for module in MODULES}
+_MALFORMED: dict[str, Rule] = {module.RESOURCE_TYPE: module.MALFORMED for module in MODULES}
 
 
 def supported_types() -> tuple[str, ...]:
@@ -38,7 +45,11 @@ def supported_types() -> tuple[str, ...]:
 def evaluate(resource_type: str, logical_id: str, properties: Any, trust: Trust) -> list[Finding]:
     """All findings for one resource. Raises ``KeyError`` for a type no checker knows."""
     checker = CHECKERS[resource_type]
-    return [
-        dataclasses.replace(f, resource_type=resource_type, logical_id=logical_id)
-        for f in checker(properties, trust)
-    ]
+    if isinstance(properties, Mapping):
+        found: Iterable[Finding] = checker(properties, trust)
+    else:
+        found = [_MALFORMED[resource_type].finding(
+            path="", subject=type_name(properties),
+            message=f"the resource properties must be an object, got {type_name(properties)}",
+            remediation="Fix the resource's Properties: an object of the resource type's properties")]
+    return [dataclasses.replace(f, resource_type=resource_type, logical_id=logical_id) for f in found]

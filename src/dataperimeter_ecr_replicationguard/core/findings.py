@@ -48,19 +48,6 @@ class Finding:
     resource_type: str = ""
     logical_id: str = ""
 
-    def as_dict(self) -> dict:
-        return {
-            "ruleId": self.rule_id,
-            "severity": self.severity.value,
-            "category": self.category.value,
-            "resourceType": self.resource_type,
-            "logicalId": self.logical_id,
-            "path": self.path,
-            "subject": self.subject,
-            "message": self.message,
-            "remediation": self.remediation,
-        }
-
 
 def pointer(*parts: object) -> str:
     """A JSON pointer (RFC 6901) from path parts: ``pointer("Rules", 0)`` is ``/Rules/0``."""

@@ -18,23 +18,26 @@ to be, and reported as unresolved only when they could change that verdict.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any
 
-from .conditions import SOURCE_KEYS, could_pin, deny_guard_condition, pinned
-from .findings import Category, Finding, Severity, pointer
-from .policy_document import MALFORMED, Condition, Statement, parse_policy, pointer_join
-from .principals import Principal, principals
+from .conditions import SOURCE, could_pin, deny_guard_condition, describes, pinned
+from .findings import Finding, pointer
+from .policy_document import Condition, Statement, parse_policy, pointer_join
+from .principals import Principal
+from .rules import (
+    POLICY_INVALID_PRINCIPAL,
+    POLICY_MALFORMED,
+    POLICY_NOTPRINCIPAL_ALLOW,
+    POLICY_PUBLIC_PRINCIPAL,
+    POLICY_UNRESOLVED,
+    POLICY_UNSCOPED_SERVICE,
+    POLICY_UNTRUSTED_ACCOUNT,
+    POLICY_UNTRUSTED_PRINCIPAL,
+)
 from .trust import Trust
 from .values import data
-
-PUBLIC_PRINCIPAL = "ECR-POLICY-PUBLIC-PRINCIPAL"
-UNTRUSTED_ACCOUNT = "ECR-POLICY-UNTRUSTED-ACCOUNT"
-UNTRUSTED_PRINCIPAL = "ECR-POLICY-UNTRUSTED-PRINCIPAL"
-NOTPRINCIPAL_ALLOW = "ECR-POLICY-NOTPRINCIPAL-ALLOW"
-UNSCOPED_SERVICE = "ECR-POLICY-UNSCOPED-SERVICE"
-INVALID_PRINCIPAL = "ECR-POLICY-INVALID-PRINCIPAL"
-UNRESOLVED_PRINCIPAL = "ECR-POLICY-UNRESOLVED"
 
 PRIVATE, PUBLIC = "ecr", "ecr-public"
 
@@ -86,12 +89,12 @@ def _check_allow(statement: Statement, view: _View) -> Iterable[Finding]:
     effect_known = "Effect" not in statement.unresolved
     if statement.not_principal is not None:
         if effect_known:
-            yield _finding(NOTPRINCIPAL_ALLOW, Severity.CRITICAL, pointer_join(statement.path, "NotPrincipal"),
-                           "NotPrincipal",
-                           f"{label} allows NotPrincipal: everyone except the listed principals, anonymous callers "
-                           "included",
-                           "Use Principal with the trusted accounts, or Principal \"*\" with a StringEquals "
-                           "aws:PrincipalOrgID condition on your organization")
+            yield POLICY_NOTPRINCIPAL_ALLOW.finding(
+                path=pointer_join(statement.path, "NotPrincipal"), subject="NotPrincipal",
+                message=f"{label} allows NotPrincipal: everyone except the listed principals, anonymous callers "
+                        "included",
+                remediation="Use Principal with the trusted accounts, or Principal \"*\" with a StringEquals "
+                            "aws:PrincipalOrgID condition on your organization")
         else:
             yield _unresolved(statement, [pointer_join(statement.path, "Effect")],
                               "as an Allow its NotPrincipal would grant everyone but the listed principals")
@@ -102,14 +105,15 @@ def _check_allow(statement: Statement, view: _View) -> Iterable[Finding]:
     guarded = _guarded(statement, view, optimistic=False)
     may_be_guarded = guarded or _guarded(statement, view, optimistic=True)
     undecided: list[str] = []
-    violations: dict[tuple, tuple[list[Principal], list[str]]] = {}
-    for principal in principals(statement.principal, trust.partition):
+    violations: dict[tuple[str, ...], tuple[list[Principal], list[str]]] = {}
+    for principal in statement.principal or ():
         if principal.kind == "invalid":
-            yield Finding(INVALID_PRINCIPAL, Severity.HIGH, Category.INVALID, where, data(principal.text, 120),
-                          f"{label}: principal {data(principal.text, 120)!r} is not a principal IAM accepts, so the "
-                          "grant cannot be checked",
-                          "Name principals as \"*\", a 12-digit account ID, an IAM ARN with a literal account, "
-                          "or a service principal")
+            yield POLICY_INVALID_PRINCIPAL.finding(
+                path=where, subject=data(principal.text, 120),
+                message=f"{label}: principal {data(principal.text, 120)!r} is not a principal IAM accepts, so the "
+                        "grant cannot be checked",
+                remediation="Name principals as \"*\", a 12-digit account ID, an IAM ARN with a literal account, "
+                            "or a service principal")
             continue
         if principal.trusted(trust) or guarded:
             continue
@@ -126,7 +130,7 @@ def _check_allow(statement: Statement, view: _View) -> Iterable[Finding]:
             undecided.append(data(principal.text, 80))
             continue
         # one finding per account, however many of its principals the statement names
-        key = ("account", principal.account, principal.partition) if principal.kind == "account" else (
+        key = ("account", principal.account, principal.in_partition(trust)) if principal.kind == "account" else (
             principal.kind, principal.text)
         violations.setdefault(key, ([], reasons))[0].append(principal)
     for group, reasons in violations.values():
@@ -154,7 +158,7 @@ def _places(statement: Statement, view: _View) -> list[str]:
 
 
 def _principal_unresolved(statement: Statement) -> bool:
-    return any(p.kind == "unresolved" for p in principals(statement.principal, "aws"))
+    return any(p.kind == "unresolved" for p in statement.principal or ())
 
 
 # --- Deny guards -----------------------------------------------------------------------------------
@@ -176,13 +180,13 @@ def _guard_state(deny: Statement, trust: Trust) -> str:
         return "no"
     maybe = "Effect" in deny.unresolved
     if deny.not_principal is not None:
-        listed = principals(deny.not_principal, trust.partition)
+        listed = deny.not_principal
         if any(p.kind != "unresolved" and not p.trusted(trust) for p in listed):
             return "no"
         maybe = maybe or any(p.kind == "unresolved" for p in listed)
         needs_condition = False
     else:
-        listed = principals(deny.principal, trust.partition)
+        listed = deny.principal or ()
         if not any(p.kind == "*" for p in listed):
             if not any(p.kind == "unresolved" for p in listed):
                 return "no"
@@ -310,7 +314,7 @@ def _wildcard_covers(pattern: str, value: str) -> bool:
     return _glob(pattern, value, lambda p, t: p == t or (p == "?" and t != "*"))
 
 
-def _glob(pattern: str, text: str, same) -> bool:
+def _glob(pattern: str, text: str, same: Callable[[str, str], bool]) -> bool:
     """Glob matching with ``*`` in ``pattern`` (the last-star backtracking algorithm: O(len x len)
     at worst, never exponential as a backtracking regex with many ``.*`` is). ``same(p, t)``:
     does the pattern character ``p`` match the text character ``t``?"""
@@ -348,45 +352,50 @@ def _violation(statement: Statement, group: list[Principal], where: str, reasons
     because = f"; {reasons[0]}" if reasons else ""
     principal = group[0]
     if principal.kind == "*":
-        return _finding(PUBLIC_PRINCIPAL, Severity.CRITICAL, where, "*",
-                        f"{label} allows {_actions(statement)} to every principal, anonymous callers included, "
-                        f"and no condition limits the callers to the trusted set{because}",
-                        "Add a StringEquals condition on aws:PrincipalOrgID with your organization ID "
+        return POLICY_PUBLIC_PRINCIPAL.finding(
+            path=where, subject="*",
+            message=f"{label} allows {_actions(statement)} to every principal, anonymous callers included, "
+                    f"and no condition limits the callers to the trusted set{because}",
+            remediation="Add a StringEquals condition on aws:PrincipalOrgID with your organization ID "
                         "(or aws:PrincipalAccount with trusted accounts), or name the trusted accounts as principals")
     if principal.kind == "account":
-        other_partition = principal.partition != trust.partition
-        where_from = f"partition {principal.partition}, not {trust.partition}" if other_partition else "the trusted set"
+        partition = principal.in_partition(trust)
+        where_from = f"partition {partition}, not {trust.partition}" if partition != trust.partition else "the trusted set"
         whole = next((p for p in group if p.whole_account), None)
         who = (whole or principal).identity
         more = len(group) - 1
         also = f" (and {more} more principal{'s' if more > 1 else ''} of that account)" if more else ""
-        return _finding(UNTRUSTED_ACCOUNT, Severity.HIGH, where, principal.account,
-                        f"{label} allows {_actions(statement)} to {who}{also}, which is outside {where_from}{because}",
-                        f"Remove {principal.account}, or trust it (TrustedAccountIds or its organization) if it is yours")
+        return POLICY_UNTRUSTED_ACCOUNT.finding(
+            path=where, subject=principal.account,
+            message=f"{label} allows {_actions(statement)} to {who}{also}, which is outside {where_from}{because}",
+            remediation=f"Remove {principal.account}, or trust it (TrustedAccountIds or its organization) if it is yours")
     text = data(principal.text, 120)
     if principal.kind == "service":
-        sourced = any(c.key in SOURCE_KEYS for c in statement.conditions) or "Condition" in statement.unresolved
+        sourced = any(describes(c.key) == SOURCE for c in statement.conditions) or "Condition" in statement.unresolved
         scope = ("with a source condition that does not tie it to a trusted account" if sourced
                  else "on behalf of any account")
-        return _finding(UNSCOPED_SERVICE, Severity.MEDIUM, where, text,
-                        f"{label} allows {_actions(statement)} to the service {text} {scope}: any customer of "
-                        f"{text} could use it{because}",
-                        "Scope it with a StringEquals aws:SourceAccount condition (or ArnLike aws:SourceArn, e.g. "
+        return POLICY_UNSCOPED_SERVICE.finding(
+            path=where, subject=text,
+            message=f"{label} allows {_actions(statement)} to the service {text} {scope}: any customer of "
+                    f"{text} could use it{because}",
+            remediation="Scope it with a StringEquals aws:SourceAccount condition (or ArnLike aws:SourceArn, e.g. "
                         "arn:aws:lambda:<region>:<your account>:function:*) naming trusted accounts, or list the "
                         "service in TrustedServicePrincipals")
     kinds = {"federated": "federated identity provider", "canonical": "canonical user (an S3 concept)",
              "unique-id": "principal ID that maps to no account the hook can check"}
-    return _finding(UNTRUSTED_PRINCIPAL, Severity.HIGH, where, text,
-                    f"{label} allows {_actions(statement)} to the {kinds.get(principal.kind, principal.kind)} "
-                    f"{text!r}, which is not a trusted identity{because}",
-                    "Grant to trusted accounts or roles instead")
+    return POLICY_UNTRUSTED_PRINCIPAL.finding(
+        path=where, subject=text,
+        message=f"{label} allows {_actions(statement)} to the {kinds.get(principal.kind, principal.kind)} "
+                f"{text!r}, which is not a trusted identity{because}",
+        remediation="Grant to trusted accounts or roles instead")
 
 
 def _unresolved(statement: Statement, places: list[str], what: str) -> Finding:
     shown_places = ", ".join(places[:4]) + (f" and {len(places) - 4} more" if len(places) > 4 else "")
-    return Finding(UNRESOLVED_PRINCIPAL, Severity.HIGH, Category.UNRESOLVED, places[0], f"statement {statement.index}",
-                   f"{statement.label}: {what}, depending on values that are not resolved ({shown_places})",
-                   "Give these values literal values, or check the resolved policy (the resource-level hook does)")
+    return POLICY_UNRESOLVED.finding(
+        path=places[0], subject=f"statement {statement.index}",
+        message=f"{statement.label}: {what}, depending on values that are not resolved ({shown_places})",
+        remediation="Give these values literal values, or check the resolved policy (the resource-level hook does)")
 
 
 def _actions(statement: Statement) -> str:
@@ -397,22 +406,14 @@ def _actions(statement: Statement) -> str:
     return data(", ".join(statement.actions), 80)
 
 
-def _finding(rule: str, severity: Severity, path: str, subject: str, message: str, remediation: str) -> Finding:
-    return Finding(rule_id=rule, severity=severity, category=Category.VIOLATION, path=path, subject=subject,
-                   message=message, remediation=remediation)
-
-
 def check_policy_property(
-    properties: object, trust: Trust, name: str, *, required: bool = False,
+    properties: Mapping[str, Any], trust: Trust, name: str, *, required: bool = False,
     ignore_actions: frozenset[str] = frozenset(), namespace: str = PRIVATE,
 ) -> list[Finding]:
     """The policy held in one property of a resource (the shared body of the policy checkers)."""
-    if not isinstance(properties, dict):
-        return [Finding(MALFORMED, Severity.HIGH, Category.INVALID, "", "properties",
-                        "the resource properties must be an object", "Fix the resource's Properties")]
     if properties.get(name) is None:
         if not required:
             return []
-        return [Finding(MALFORMED, Severity.HIGH, Category.INVALID, pointer(name), name,
-                        f"{name} is required and missing", f"Set {name} to the policy")]
+        return [POLICY_MALFORMED.finding(path=pointer(name), subject=name, message=f"{name} is required and missing",
+                                         remediation=f"Set {name} to the policy")]
     return check_policy(properties[name], trust, pointer(name), ignore_actions=ignore_actions, namespace=namespace)

@@ -2,7 +2,10 @@
 
 Policy text arrives as an object or as a JSON string. Anything the model cannot represent
 exactly (broken JSON, duplicate keys, an unknown Effect, a Statement that is neither an object
-nor a list, text longer than ECR accepts) is a finding: the check fails closed.
+nor a list, NaN or Infinity, an element name in another case, an operator IAM does not know,
+text longer than ECR accepts) is a finding: the check fails closed. Unresolved values are kept
+and marked (see ``Statement.unresolved``). Each statement's Principal or NotPrincipal is parsed
+with it (:func:`.principals.principals`), so judgement reads :class:`.principals.Principal` values.
 """
 
 from __future__ import annotations
@@ -13,14 +16,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .findings import Category, Finding, Severity, pointer
+from .findings import Finding, pointer
+from .principals import Principal, principals
+from .rules import POLICY_MALFORMED, POLICY_TOO_LONG, POLICY_UNRESOLVED
 from .values import data, is_dynamic_reference, is_intrinsic, shown, type_name
 
 MAX_POLICY_CHARACTERS = 10_240  # ECR's limit on repository and registry policy text
-
-MALFORMED = "ECR-POLICY-MALFORMED"
-TOO_LONG = "ECR-POLICY-TOO-LONG"
-UNRESOLVED = "ECR-POLICY-UNRESOLVED"
 
 
 @dataclass(frozen=True)
@@ -61,18 +62,20 @@ class Statement:
     index: int
     sid: str
     effect: str
-    principal: Any  # as written; None when absent
-    not_principal: Any
+    principal: tuple[Principal, ...] | None  # parsed (principals.principals); None when NotPrincipal is used
+    not_principal: tuple[Principal, ...] | None  # parsed; None when Principal is used
     actions: tuple[str, ...] | None  # None when NotAction is used
     not_actions: tuple[str, ...] | None
-    resources: tuple[str, ...] | None  # None when absent (the repository itself) or NotResource
+    resources: tuple[str, ...] | None  # None when absent (the resource the policy is attached to);
+    # ("*",) with NotResource (an Allow is read as granting everything), whose items are in not_resources
     conditions: tuple[Condition, ...]
     path: str  # JSON pointer of the statement in the properties
     not_resources: tuple[str, ...] | None = None  # as written when NotResource is used
     # Elements holding a value that is not resolved (an intrinsic function or a dynamic reference):
     # "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition" (some condition value),
-    # "Condition block" (the whole Condition or an operator's block), "Statement" (all of it). Their tuples above hold only the literal items. Principals and condition
-    # entries carry their own marks (Principal kind "unresolved", Condition.unresolved).
+    # "Condition block" (the whole Condition or an operator's block), "Statement" (all of it). Their
+    # tuples above hold only the literal items. Principals and condition entries carry their own
+    # marks (Principal kind "unresolved", Condition.unresolved).
     unresolved: frozenset[str] = frozenset()
     # An Allow's Resource items written as Fn::Sub are kept as IAM wildcards ("${AWS::Region}" -> "*"):
     # every value the template can give them matches the wildcard, so a guard covering it covers them.
@@ -94,9 +97,9 @@ def parse_policy(value: Any, path: str) -> tuple[Policy | None, list[Finding]]:
     if value is None:
         return None, []
     if is_dynamic_reference(value) or is_intrinsic(value):
-        return None, [_finding(UNRESOLVED, Category.UNRESOLVED, Severity.HIGH, path, shown(value),
-                               f"the policy {shown(value)} is not resolved, so it cannot be checked",
-                               "Give the policy as literal JSON (dynamic references are not resolved for hooks)")]
+        return None, [POLICY_UNRESOLVED.finding(
+            path=path, subject=shown(value), message=f"the policy {shown(value)} is not resolved, so it cannot be checked",
+            remediation="Give the policy as literal JSON (dynamic references are not resolved for hooks)")]
     if isinstance(value, str):
         if len(value) > MAX_POLICY_CHARACTERS:
             return None, [_too_long(path, len(value))]
@@ -111,9 +114,9 @@ def parse_policy(value: Any, path: str) -> tuple[Policy | None, list[Finding]]:
             return None, [_malformed(path, f"the policy text is not valid JSON ({error})")]
     if not isinstance(value, dict):
         return None, [_malformed(path, f"the policy must be a JSON object or JSON text, got {type_name(value)}")]
-    where = _non_finite(value)
-    if where is not None:
-        return None, [_malformed(pointer_join(path, *_clean(where)), "the policy holds NaN or Infinity, which JSON does not "
+    non_finite = _non_finite(value)
+    if non_finite is not None:
+        return None, [_malformed(pointer_join(path, *_clean(non_finite)), "the policy holds NaN or Infinity, which JSON does not "
                                  "allow and IAM rejects")]
     try:
         size = len(json.dumps(value, separators=(",", ":")))
@@ -157,7 +160,8 @@ def _statement(index: int, raw: Any, where: str) -> Statement | Finding:
     if misspelt:
         return _malformed(pointer_join(where, misspelt), f"{label} has {misspelt!r}; IAM spells it "
                           f"{_STATEMENT_ELEMENTS[misspelt.lower()]!r} (the hook does not guess which copy applies)")
-    sid = raw.get("Sid") if isinstance(raw.get("Sid"), str) else ""
+    sid_value = raw.get("Sid")
+    sid = sid_value if isinstance(sid_value, str) else ""
     if sid:
         label += f" ({data(sid)})"
     unresolved: set[str] = set()
@@ -188,47 +192,57 @@ def _statement(index: int, raw: Any, where: str) -> Statement | Finding:
         not_resources = _strings(raw["NotResource"], unresolved, "NotResource")
         if not_resources is None:
             return _malformed(pointer_join(where, "NotResource"), f"{label}: NotResource must be a string or a list of strings")
+    not_principal = principals(raw["NotPrincipal"]) if has_not and raw["NotPrincipal"] is not None else None
     conditions = _conditions(raw.get("Condition"), unresolved)
-    if isinstance(conditions, tuple) and len(conditions) == 2 and isinstance(conditions[1], str):
-        return _malformed(pointer_join(where, "Condition", *_clean(conditions[0])), f"{label}: {conditions[1]}")
+    if isinstance(conditions, _Problem):
+        return _malformed(pointer_join(where, "Condition", *_clean(conditions.place)), f"{label}: {conditions.text}")
     return Statement(
         index=index, sid=sid, effect=effect,
-        principal=raw.get("Principal") if has_principal else None,
-        not_principal=raw.get("NotPrincipal") if has_not else None,
+        # a null NotPrincipal is read as no principal at all: an invalid one (never as "everyone but none")
+        principal=None if not_principal is not None else principals(raw.get("Principal")),
+        not_principal=not_principal,
         actions=actions, not_actions=not_actions, resources=resources,
         conditions=conditions, path=where,
         not_resources=not_resources, unresolved=frozenset(unresolved), approximate_resources=approximate,
     )
 
 
-def _conditions(raw: Any, unresolved: set[str]):
-    """The condition entries, or ``(place, problem)`` (``place``: path parts under Condition)."""
+@dataclass(frozen=True)
+class _Problem:
+    """Why a Condition cannot be read, and where: ``place`` holds the path parts under Condition."""
+
+    place: tuple[str, ...]
+    text: str
+
+
+def _conditions(raw: Any, unresolved: set[str]) -> tuple[Condition, ...] | _Problem:
+    """The condition entries, or the problem that stops them from being read."""
     if raw is None:
         return ()
     if _unknown(raw):
         unresolved.update(("Condition", "Condition block"))
         return ()
     if not isinstance(raw, dict):
-        return (), f"Condition must be an object, got {type_name(raw)}"
-    out = []
+        return _Problem((), f"Condition must be an object, got {type_name(raw)}")
+    out: list[Condition] = []
     for operator, block in raw.items():
         if not isinstance(operator, str):
-            return (), f"Condition {shown(operator)} must map condition keys to values"
+            return _Problem((), f"Condition {shown(operator)} must map condition keys to values")
         problem = operator_problem(operator)
         if problem:
-            return (operator,), f"Condition operator {shown(operator)} {problem}"
+            return _Problem((operator,), f"Condition operator {shown(operator)} {problem}")
         if _unknown(block):
             unresolved.update(("Condition", "Condition block"))  # keys and values not known
             continue
         if not isinstance(block, dict) or not block:
-            return (operator,), f"Condition {shown(operator)} must map condition keys to values"
+            return _Problem((operator,), f"Condition {shown(operator)} must map condition keys to values")
         for key, values in block.items():
             strings = _condition_values(values)
             if strings is None or not isinstance(key, str):
-                return (operator,), f"Condition {operator} {shown(key)} must have string, number or boolean values"
+                return _Problem((operator,), f"Condition {operator} {shown(key)} must have string, number or boolean values")
             if any(c.operator == operator and c.key == key.lower() for c in out):
                 # keys are case-insensitive: which copy IAM keeps is not something to guess
-                return (operator,), f"Condition {operator} repeats the key {shown(key)} (condition keys are case-insensitive)"
+                return _Problem((operator,), f"Condition {operator} repeats the key {shown(key)} (condition keys are case-insensitive)")
             literal, unknown = strings
             if unknown:
                 unresolved.add("Condition")
@@ -334,10 +348,10 @@ def _sub_pattern(value: Any) -> str | None:
     return re.sub(r"\$\{[^!][^}]*\}", "*", body).replace("${!", "${")
 
 
-def _clean(parts: tuple) -> tuple:
+def _clean(parts: tuple[object, ...]) -> tuple[object, ...]:
     """Path parts up to the first one that is not safe to show as it is (long, or with hidden
     characters): a place in a message is data too."""
-    out = []
+    out: list[object] = []
     for part in parts:
         if isinstance(part, str) and (len(part) > 64 or data(part) != part):
             break
@@ -354,7 +368,7 @@ _STATEMENT_ELEMENTS = {k.lower(): k for k in ("Sid", "Effect", "Principal", "Not
                                               "Resource", "NotResource", "Condition")}
 
 
-def _misspelt(raw: dict, elements: dict[str, str]) -> str:
+def _misspelt(raw: dict[Any, Any], elements: dict[str, str]) -> str:
     """A key that is an IAM element name in another case (``principal``, ``EFFECT``): IAM would
     reject it or fold it onto the real element, so it is refused rather than ignored (issue 8)."""
     for key in raw:
@@ -370,9 +384,9 @@ class _NonFinite:
         self.text = text
 
 
-def _non_finite(value: Any) -> tuple | None:
+def _non_finite(value: Any) -> tuple[object, ...] | None:
     """The path parts of the first NaN/Infinity in ``value``, or ``None``."""
-    stack: list[tuple[Any, tuple]] = [(value, ())]
+    stack: list[tuple[Any, tuple[object, ...]]] = [(value, ())]
     while stack:
         item, where = stack.pop()
         if isinstance(item, _NonFinite) or (isinstance(item, float) and not math.isfinite(item)):
@@ -390,8 +404,8 @@ class _DuplicateKey(ValueError):
         self.key = key
 
 
-def _no_duplicate_keys(pairs: list) -> dict:
-    out: dict = {}
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
             raise _DuplicateKey(key)
@@ -404,17 +418,12 @@ def pointer_join(base: str, *parts: object) -> str:
 
 
 def _too_long(path: str, size: int) -> Finding:
-    return _finding(TOO_LONG, Category.INVALID, Severity.HIGH, path, f"{size} characters",
-                    f"the policy is {size} characters long; ECR accepts at most {MAX_POLICY_CHARACTERS}",
-                    f"Shorten the policy to at most {MAX_POLICY_CHARACTERS} characters")
+    return POLICY_TOO_LONG.finding(
+        path=path, subject=f"{size} characters",
+        message=f"the policy is {size} characters long; ECR accepts at most {MAX_POLICY_CHARACTERS}",
+        remediation=f"Shorten the policy to at most {MAX_POLICY_CHARACTERS} characters")
 
 
 def _malformed(path: str, message: str) -> Finding:
-    return _finding(MALFORMED, Category.INVALID, Severity.HIGH, path, "policy", message,
-                    "Fix the policy so that it is a valid IAM resource policy")
-
-
-def _finding(rule: str, category: Category, severity: Severity, path: str, subject: str, message: str,
-             remediation: str) -> Finding:
-    return Finding(rule_id=rule, severity=severity, category=category, path=path, subject=subject,
-                   message=message, remediation=remediation)
+    return POLICY_MALFORMED.finding(path=path, subject="policy", message=message,
+                                    remediation="Fix the policy so that it is a valid IAM resource policy")

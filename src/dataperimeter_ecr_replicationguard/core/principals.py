@@ -3,8 +3,11 @@
 An account principal (``123456789012`` or ``arn:aws:iam::123456789012:root``) means every
 identity of that account, not only its root user; a role, user or assumed-role ARN belongs to
 its account. An ARN in another partition names another account namespace, even with the same
-digits. IAM allows no partial wildcards in principals: only a bare ``*`` matches everyone,
-anonymous callers included.
+digits; a bare account ID names an account of the stack's partition. IAM allows no partial
+wildcards in principals: only a bare ``*`` matches everyone, anonymous callers included.
+
+:mod:`.policy_document` parses each statement's Principal or NotPrincipal with :func:`principals`
+when it reads the policy, so judgement only asks :meth:`Principal.trusted`.
 """
 
 from __future__ import annotations
@@ -27,12 +30,13 @@ KINDS = ("AWS", "Service", "Federated", "CanonicalUser")
 class Principal:
     """One principal value. ``kind``: ``*`` (anyone), ``account``, ``service``, ``federated``,
     ``canonical``, ``unique-id``, ``invalid`` or ``unresolved``; ``account`` and ``partition``
-    for account principals and IAM ARNs."""
+    for account principals and IAM ARNs (``partition`` is ``""`` for a bare account ID: the
+    account of that ID in the stack's partition, whatever it is)."""
 
     kind: str
     text: str
     account: str = ""
-    partition: str = ""
+    partition: str = ""  # an ARN's partition; "" for a bare account ID (the stack's)
     whole_account: bool = False  # an account ID or its root ARN: every identity of the account
 
     @property
@@ -43,23 +47,27 @@ class Principal:
         kind = self.text.split(":", 5)[-1].split("/", 1)[0].replace("-", " ")
         return f"the {kind} {data(self.text, 120)} of account {self.account}"
 
+    def in_partition(self, trust: Trust) -> str:
+        """The partition the principal's account is in, for this stack."""
+        return self.partition or trust.partition
+
     def trusted(self, trust: Trust) -> bool:
         if self.kind == "account":
-            return self.partition == trust.partition and trust.trusts_account(self.account)
+            return trust.trusts_account(self.account, self.partition or None)
         if self.kind == "service":
             return self.text in trust.service_principals
         return False
 
 
-def principals(element: Any, partition: str) -> list[Principal]:
+def principals(element: Any) -> tuple[Principal, ...]:
     """Every principal an element names. A string other than ``*`` is invalid (IAM requires
     ``"*"`` or an object); unknown keys and non-string values are invalid entries."""
     if element == "*":
-        return [Principal("*", "*")]
+        return (Principal("*", "*"),)
     if is_intrinsic(element) or is_dynamic_reference(element):
-        return [Principal("unresolved", str(element))]
+        return (Principal("unresolved", str(element)),)
     if not isinstance(element, dict) or not element:
-        return [Principal("invalid", f"{element!r}"[:80])]
+        return (Principal("invalid", f"{element!r}"[:80]),)
     out: list[Principal] = []
     for kind, values in element.items():
         items = values if isinstance(values, list) else [values]
@@ -67,11 +75,11 @@ def principals(element: Any, partition: str) -> list[Principal]:
             out.append(Principal("invalid", f"{kind!r}"[:80]))
             continue
         for value in items:
-            out.append(_one(kind, value, partition))
-    return out
+            out.append(_one(kind, value))
+    return tuple(out)
 
 
-def _one(kind: str, value: Any, partition: str) -> Principal:
+def _one(kind: str, value: Any) -> Principal:
     if is_intrinsic(value) or is_dynamic_reference(value):
         return Principal("unresolved", str(value)[:80])
     if not isinstance(value, str):
@@ -80,7 +88,7 @@ def _one(kind: str, value: Any, partition: str) -> Principal:
         if value == "*":
             return Principal("*", value)
         if is_account_id(value):
-            return Principal("account", value, value, partition, whole_account=True)
+            return Principal("account", value, value, whole_account=True)
         match = _IAM_ARN.fullmatch(value)
         if match and "*" not in value and "?" not in value:
             return Principal("account", value, match.group(3), match.group(1), whole_account=match.group(4) == "root")

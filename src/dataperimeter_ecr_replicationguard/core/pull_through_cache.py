@@ -12,19 +12,17 @@ and does not list them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
+from .findings import Finding, pointer
 from .partitions import partition_of_region
-from .findings import Category, Finding, Severity, pointer
+from .rules import PTC_MALFORMED, PTC_UNRESOLVED, PTC_UNTRUSTED_UPSTREAM, PTC_UPSTREAM_NOT_ALLOWED
 from .trust import Trust
-from .values import is_dynamic_reference, is_intrinsic, shown, type_name
+from .values import is_dynamic_reference, is_intrinsic, shown
 
 RESOURCE_TYPE = "AWS::ECR::PullThroughCacheRule"
-
-UNTRUSTED_UPSTREAM = "ECR-PTC-UNTRUSTED-UPSTREAM"
-UPSTREAM_NOT_ALLOWED = "ECR-PTC-UPSTREAM-NOT-ALLOWED"
-MALFORMED = "ECR-PTC-MALFORMED"
-UNRESOLVED = "ECR-PTC-UNRESOLVED"
+MALFORMED = PTC_MALFORMED  # the rule of a resource whose properties are not an object
 
 # The DNS suffixes of the AWS partitions (aws, aws-cn, aws-us-gov, iso, iso-b, iso-e, iso-f, eusc):
 # dnsSuffix and dualStackDnsSuffix of botocore's partitions.json, and the "on." dual-stack domains
@@ -53,21 +51,18 @@ def hostname(host: str) -> str:
     return re.sub(r":[0-9]*$", "", name).rstrip(".")
 
 
-def check(properties: Any, trust: Trust):
-    if not isinstance(properties, dict):
-        return [_finding(MALFORMED, Category.INVALID, "", type_name(properties),
-                         f"the resource properties must be an object, got {type_name(properties)}",
-                         "Fix the resource's Properties")]
+def check(properties: Mapping[str, Any], trust: Trust) -> list[Finding]:
     url = properties.get("UpstreamRegistryUrl")
     where = pointer("UpstreamRegistryUrl")
     if is_dynamic_reference(url) or is_intrinsic(url):
-        return [_finding(UNRESOLVED, Category.UNRESOLVED, where, shown(url),
-                         f"UpstreamRegistryUrl {shown(url)} is not resolved, so the upstream cannot be checked",
-                         "Give UpstreamRegistryUrl a literal value")]
+        return [PTC_UNRESOLVED.finding(
+            path=where, subject=shown(url),
+            message=f"UpstreamRegistryUrl {shown(url)} is not resolved, so the upstream cannot be checked",
+            remediation="Give UpstreamRegistryUrl a literal value")]
     if not isinstance(url, str) or not registry_host(url):
-        return [_finding(MALFORMED, Category.INVALID, where, shown(url),
-                         f"UpstreamRegistryUrl must be a registry URL, got {shown(url)}",
-                         "Set UpstreamRegistryUrl to the upstream registry's host name")]
+        return [PTC_MALFORMED.finding(
+            path=where, subject=shown(url), message=f"UpstreamRegistryUrl must be a registry URL, got {shown(url)}",
+            remediation="Set UpstreamRegistryUrl to the upstream registry's host name")]
     host = registry_host(url)
     registry = properties.get("UpstreamRegistry")
     declared_ecr = isinstance(registry, str) and registry.lower() == "ecr"
@@ -75,10 +70,11 @@ def check(properties: Any, trust: Trust):
         return _check_ecr(hostname(host), url, where, trust)
     allowed = trust.allowed_upstream_registry_urls
     if allowed and host not in allowed:
-        return [_finding(UPSTREAM_NOT_ALLOWED, Category.VIOLATION, where, host,
-                         f"the rule pulls from {host}, which is not in AllowedUpstreamRegistryUrls "
-                         f"({', '.join(sorted(allowed))})",
-                         "Pull only from an allowed upstream, or add it to AllowedUpstreamRegistryUrls")]
+        return [PTC_UPSTREAM_NOT_ALLOWED.finding(
+            path=where, subject=host,
+            message=f"the rule pulls from {host}, which is not in AllowedUpstreamRegistryUrls "
+                    f"({', '.join(sorted(allowed))})",
+            remediation="Pull only from an allowed upstream, or add it to AllowedUpstreamRegistryUrls")]
     return []
 
 
@@ -96,28 +92,24 @@ def _looks_like_ecr(host: str) -> bool:
     return any(_ECR_LABEL.fullmatch(label) for label in labels)
 
 
-def _check_ecr(host: str, url: str, where: str, trust: Trust):
+def _check_ecr(host: str, url: str, where: str, trust: Trust) -> list[Finding]:
     match = _ECR_HOST.fullmatch(host)
     if match is not None and (match.group("domain") not in AWS_DOMAINS
                               or ("dkr-ecr" in host) != match.group("domain").startswith("on.")):
         match = None  # dkr.ecr lives in the IPv4 domains, dkr-ecr in the dual-stack "on." ones
     account = match.group("account") if match else ""
-    if not re.fullmatch(r"[0-9]{12}", account):
-        return [_finding(MALFORMED, Category.INVALID, where, shown(url),
-                         f"UpstreamRegistryUrl {shown(url)} is not <account>.dkr.ecr.<region>.<domain> (or "
-                         "<account>.dkr-ecr.<region>.on.aws), so its account cannot be checked",
-                         "Set UpstreamRegistryUrl to <12-digit account>.dkr.ecr.<region>.amazonaws.com")]
+    if match is None or not re.fullmatch(r"[0-9]{12}", account):
+        return [PTC_MALFORMED.finding(
+            path=where, subject=shown(url),
+            message=f"UpstreamRegistryUrl {shown(url)} is not <account>.dkr.ecr.<region>.<domain> (or "
+                    "<account>.dkr-ecr.<region>.on.aws), so its account cannot be checked",
+            remediation="Set UpstreamRegistryUrl to <12-digit account>.dkr.ecr.<region>.amazonaws.com")]
     partition = partition_of_region(match.group("region"))
-    if trust.trusts_account(account) and partition == trust.partition:
+    if trust.trusts_account(account, partition):
         return []
-    return [Finding(UNTRUSTED_UPSTREAM, Severity.HIGH, Category.VIOLATION, where, account,
-                    f"the rule pulls images from the ECR registry of account {account} ({host}), which is outside "
-                    + (f"the stack's partition ({trust.partition})" if partition != trust.partition
-                       else f"the trusted set ({trust.describe()})"),
-                    f"Pull only from registries of trusted accounts, or trust {account} if it is yours")]
-
-
-def _finding(rule: str, category: Category, path: str, subject: str, message: str, remediation: str) -> Finding:
-    severity = Severity.MEDIUM if rule == UPSTREAM_NOT_ALLOWED else Severity.HIGH
-    return Finding(rule_id=rule, severity=severity, category=category, path=path, subject=subject,
-                   message=message, remediation=remediation)
+    return [PTC_UNTRUSTED_UPSTREAM.finding(
+        path=where, subject=account,
+        message=f"the rule pulls images from the ECR registry of account {account} ({host}), which is outside "
+                + (f"the stack's partition ({trust.partition})" if partition != trust.partition
+                   else f"the trusted set ({trust.describe()})"),
+        remediation=f"Pull only from registries of trusted accounts, or trust {account} if it is yours")]

@@ -7,30 +7,29 @@ a filter only picks which repositories replicate, and a rule without one replica
 
 from __future__ import annotations
 
-from collections.abc import Mapping  # not typing.Mapping: its isinstance check is several times slower
-from typing import Any, Iterator
+from collections.abc import Iterator, Mapping  # not typing.Mapping: its isinstance check is several times slower
+from typing import Any
 
+from .findings import Finding, pointer
 from .partitions import partition_of_region
-from .findings import Category, Finding, Severity, pointer
+from .rules import (
+    REPLICATION_INVALID_REGION,
+    REPLICATION_INVALID_REGISTRY_ID,
+    REPLICATION_MALFORMED,
+    REPLICATION_REGION_NOT_ALLOWED,
+    REPLICATION_UNRESOLVED_VALUE,
+    REPLICATION_UNTRUSTED_DESTINATION,
+)
 from .trust import Trust
 from .values import is_account_id, is_dynamic_reference, is_intrinsic, is_region, shown, type_name
 
 RESOURCE_TYPE = "AWS::ECR::ReplicationConfiguration"
-
-UNTRUSTED_DESTINATION = "ECR-REPLICATION-UNTRUSTED-DESTINATION"
-REGION_NOT_ALLOWED = "ECR-REPLICATION-REGION-NOT-ALLOWED"
-INVALID_REGISTRY_ID = "ECR-REPLICATION-INVALID-REGISTRY-ID"
-INVALID_REGION = "ECR-REPLICATION-INVALID-REGION"
-UNRESOLVED_VALUE = "ECR-REPLICATION-UNRESOLVED-VALUE"
-MALFORMED = "ECR-REPLICATION-MALFORMED"
+MALFORMED = REPLICATION_MALFORMED  # the rule of a resource whose properties are not an object
 
 
-def check(properties: Any, trust: Trust) -> Iterator[Finding]:
+def check(properties: Mapping[str, Any], trust: Trust) -> Iterator[Finding]:
     """Yield a finding for every destination outside the trusted set, and for every shape
     the hook cannot read (it fails closed)."""
-    if not isinstance(properties, Mapping):
-        yield _malformed("", properties, "the resource properties must be an object")
-        return
     config = properties.get("ReplicationConfiguration")
     if not isinstance(config, Mapping):
         yield _malformed(
@@ -62,7 +61,7 @@ def _check_rule(rule_index: int, rule: Any, trust: Trust) -> Iterator[Finding]:
         yield from _check_destination(where + ("Destinations", dest_index), destination, trust)
 
 
-def _check_destination(where: tuple, destination: Any, trust: Trust) -> Iterator[Finding]:
+def _check_destination(where: tuple[str, str, int, str, int], destination: Any, trust: Trust) -> Iterator[Finding]:
     label = f"rule {where[2]} destination {where[4]}"
     if not isinstance(destination, Mapping):
         yield _malformed(pointer(*where), destination, f"{label} must be an object")
@@ -72,13 +71,11 @@ def _check_destination(where: tuple, destination: Any, trust: Trust) -> Iterator
     region_text = region if isinstance(region, str) else "?"
 
     # The same 12 digits in another partition (cn-, us-gov-, ...) are another account.
-    cross_partition = is_region(region) and partition_of_region(region) != trust.partition
+    partition = partition_of_region(region) if is_region(region) else None
+    cross_partition = partition is not None and partition != trust.partition
     if is_account_id(registry_id):
-        if not trust.trusts_account(registry_id) or cross_partition:
-            yield Finding(
-                rule_id=UNTRUSTED_DESTINATION,
-                severity=Severity.HIGH,
-                category=Category.VIOLATION,
+        if not trust.trusts_account(registry_id, partition):
+            yield REPLICATION_UNTRUSTED_DESTINATION.finding(
                 path=pointer(*where, "RegistryId"),
                 subject=registry_id,
                 message=(
@@ -95,10 +92,7 @@ def _check_destination(where: tuple, destination: Any, trust: Trust) -> Iterator
     elif is_dynamic_reference(registry_id) or is_intrinsic(registry_id):
         yield _unresolved(where, "RegistryId", registry_id, label)
     else:
-        yield Finding(
-            rule_id=INVALID_REGISTRY_ID,
-            severity=Severity.HIGH,
-            category=Category.INVALID,
+        yield REPLICATION_INVALID_REGISTRY_ID.finding(
             path=pointer(*where, "RegistryId"),
             subject=shown(registry_id),
             message=(
@@ -110,10 +104,7 @@ def _check_destination(where: tuple, destination: Any, trust: Trust) -> Iterator
 
     if is_region(region):
         if not trust.region_allowed(region):
-            yield Finding(
-                rule_id=REGION_NOT_ALLOWED,
-                severity=Severity.MEDIUM,
-                category=Category.VIOLATION,
+            yield REPLICATION_REGION_NOT_ALLOWED.finding(
                 path=pointer(*where, "Region"),
                 subject=region,
                 message=(
@@ -125,10 +116,7 @@ def _check_destination(where: tuple, destination: Any, trust: Trust) -> Iterator
     elif is_dynamic_reference(region) or is_intrinsic(region):
         yield _unresolved(where, "Region", region, label)
     else:
-        yield Finding(
-            rule_id=INVALID_REGION,
-            severity=Severity.MEDIUM,
-            category=Category.INVALID,
+        yield REPLICATION_INVALID_REGION.finding(
             path=pointer(*where, "Region"),
             subject=shown(region),
             message=f"{label}: Region {shown(region)} is not a Region name",
@@ -136,11 +124,8 @@ def _check_destination(where: tuple, destination: Any, trust: Trust) -> Iterator
         )
 
 
-def _unresolved(where: tuple, key: str, value: Any, label: str) -> Finding:
-    return Finding(
-        rule_id=UNRESOLVED_VALUE,
-        severity=Severity.HIGH,
-        category=Category.UNRESOLVED,
+def _unresolved(where: tuple[str, str, int, str, int], key: str, value: Any, label: str) -> Finding:
+    return REPLICATION_UNRESOLVED_VALUE.finding(
         path=pointer(*where, key),
         subject=shown(value),
         message=f"{label}: {key} {shown(value)} is not resolved, so the destination cannot be checked",
@@ -149,10 +134,7 @@ def _unresolved(where: tuple, key: str, value: Any, label: str) -> Finding:
 
 
 def _malformed(path: str, value: Any, what: str) -> Finding:
-    return Finding(
-        rule_id=MALFORMED,
-        severity=Severity.HIGH,
-        category=Category.INVALID,
+    return REPLICATION_MALFORMED.finding(
         path=path,
         subject=type_name(value),
         message=f"{what}, got {type_name(value)}",

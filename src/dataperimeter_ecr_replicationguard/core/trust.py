@@ -27,8 +27,12 @@ class Trust:
     allowed_upstream_registry_urls: frozenset[str] = frozenset()
     notes: tuple[str, ...] = field(default=(), compare=False)
 
-    def trusts_account(self, account_id: str) -> bool:
-        return account_id in self.accounts
+    def trusts_account(self, account_id: str, partition: str | None = None) -> bool:
+        """Is this account inside the perimeter? The one place for the partition rule: the same
+        12 digits in another partition are another account. ``partition`` is where the value names
+        the account (an ARN's partition, a Region's); ``None`` for a bare account ID, which names
+        an account of the stack's partition."""
+        return (partition is None or partition == self.partition) and account_id in self.accounts
 
     # Derived lookups, built once per trusted set on first use (the set is immutable), so no
     # check ever walks the trusted set per value: every lookup below costs the same at 3 or

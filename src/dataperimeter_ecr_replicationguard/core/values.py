@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
+from typing import Any, TypeGuard
 
 # [0-9] is ASCII only; fullmatch (not match with $) so a trailing newline is refused too.
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _REGION = re.compile(r"[a-z]{2,4}(?:-[a-z0-9]+)+-[0-9]{1,2}")
 
 
-def is_account_id(value: Any) -> bool:
+def is_account_id(value: Any) -> TypeGuard[str]:
     """Exactly 12 ASCII digits, as a string. ``str.isdigit`` would accept Unicode digits."""
     return isinstance(value, str) and _ACCOUNT_ID.fullmatch(value) is not None
 
 
-def is_region(value: Any) -> bool:
+def is_region(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and len(value) <= 25 and _REGION.fullmatch(value) is not None
 
 
-def is_dynamic_reference(value: Any) -> bool:
+def is_dynamic_reference(value: Any) -> TypeGuard[str]:
     """``{{resolve:ssm:...}}`` and friends: the value is not known to the hook."""
     return isinstance(value, str) and "{{resolve:" in value
 
