@@ -91,13 +91,12 @@ _HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cn"})
 def data(text: Any, limit: int = 64) -> str:
     """Text taken from the input, made safe to put in a message: hidden characters escaped
     (``\\n``, ``\\u202e``), lone surrogates replaced by U+FFFD, cut to ``limit`` characters."""
-    if not isinstance(text, str):
-        text = repr(text)
-    if text.isascii() and text.isprintable() and "\\" not in text:
+    string: str = text if isinstance(text, str) else repr(text)
+    if string.isascii() and string.isprintable() and "\\" not in string:
         # nothing to escape (the common case: paths, IDs): only the cut, without the walk below
-        return text if len(text) <= limit else text[: max(limit - 3, 1)] + "..."
+        return string if len(string) <= limit else string[: max(limit - 3, 1)] + "..."
     out = []
-    for char in text:
+    for char in string:
         category = unicodedata.category(char)
         if category == "Cs":
             out.append("\ufffd")
