@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..assess import assess
-from ..core.findings import Category, Finding, Severity
+from ..core import rules
+from ..core.findings import Finding
 from ..core.values import shown
 from ..exemptions import Judged
 from ..invocation import invocation_of
@@ -29,8 +30,8 @@ from ..trust_sources import TrustUnavailable
 from .output import FileEntry, Record, ResourceEntry, Unreadable, is_failing
 
 DEPLOYING_ACCOUNT_LABEL = "<deploying account>"
-UNREADABLE_RULE = "ECR-TEMPLATE-UNREADABLE"
-UNRESOLVED_TRANSFORM_RULE = "ECR-TEMPLATE-UNRESOLVED-TRANSFORM"
+UNREADABLE_RULE = rules.TEMPLATE_UNREADABLE
+UNRESOLVED_TRANSFORM_RULE = rules.TEMPLATE_UNRESOLVED_TRANSFORM
 
 # Files that are never CloudFormation templates, though their names end like one: pre-commit
 # hands the scan every file its ``files:`` pattern matches.
@@ -163,7 +164,7 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
     records = []
     for reason in expansion.unresolved:
         line, column = _transform_position(template)
-        finding = _file_finding(UNRESOLVED_TRANSFORM_RULE, Category.UNRESOLVED, reason, TRANSFORM_REMEDIATION)
+        finding = _file_finding(UNRESOLVED_TRANSFORM_RULE, reason, TRANSFORM_REMEDIATION)
         judged = Judged(finding)
         records.append(Record(path, line, judged, is_failing(judged, options.allow_unresolved), column=column))
     for assessed in assessment.resources:
@@ -192,7 +193,7 @@ def unreadable_outcome(path: str, reason: str, line: int | None = None, column: 
     """A file that looks like a template but cannot be read: reported as a finding of its own
     (``ECR-TEMPLATE-UNREADABLE``, never exempted), the scan goes on, and it exits 2."""
     reason = _one_line(reason)
-    finding = _file_finding(UNREADABLE_RULE, Category.INVALID, reason, UNREADABLE_REMEDIATION)
+    finding = _file_finding(UNREADABLE_RULE, reason, UNREADABLE_REMEDIATION)
     record = Record(path, line, Judged(finding), True, column=column)
     return FileOutcome(path, records=(record,), unreadable=Unreadable(path, reason, line, column))
 
@@ -221,9 +222,9 @@ def _without_prefix(message: str, path: str) -> str:
     return message.strip() or "the file cannot be parsed"
 
 
-def _file_finding(rule_id: str, category: Category, message: str, remediation: str) -> Finding:
-    return Finding(rule_id=rule_id, severity=Severity.HIGH, category=category, path="", subject="",
-                   message=message, remediation=remediation)
+def _file_finding(rule: rules.Rule, message: str, remediation: str) -> Finding:
+    """A finding about the whole file (no resource, no property): severity and category are the row's."""
+    return rule.finding(path="", subject="", message=message, remediation=remediation)
 
 
 def _transform_position(template: Any) -> tuple[int | None, int | None]:

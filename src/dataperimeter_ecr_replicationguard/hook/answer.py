@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from ..core import rules
 from ..core.findings import Category, Finding
 from ..core.values import data
 from ..exemptions import Judged
@@ -38,9 +39,9 @@ PASSED, SKIPPED = "PASSED", "SKIPPED"  # an annotation's status (besides FAILED)
 NON_COMPLIANT = "NonCompliant"
 INVALID_REQUEST = "InvalidRequest"
 
-ANNOTATION_PASSED = "ECR-PERIMETER"
-ANNOTATION_NOT_EXPANDED = "ECR-PERIMETER-NOT-EXPANDED"
-ANNOTATION_STALE_TRUST = "ECR-PERIMETER-STALE-TRUST"
+ANNOTATION_PASSED = rules.PERIMETER.id
+ANNOTATION_NOT_EXPANDED = rules.PERIMETER_NOT_EXPANDED.id
+ANNOTATION_STALE_TRUST = rules.PERIMETER_STALE_TRUST.id
 NOT_EXPANDED_REMEDIATION = (
     "Keep RESOURCE in the hook's TargetOperations: it sees the expanded resources (docs/operations.md); "
     "before deploying, run hook-handler scan on the template (docs/scan.md)"
@@ -95,7 +96,8 @@ def with_notes(answer: Answer, notes: Sequence[str]) -> Answer:
     if not notes:
         return answer
     stale = tuple(
-        Annotation(ANNOTATION_STALE_TRUST, SKIPPED, cut(note), STALE_TRUST_REMEDIATION, "MEDIUM") for note in notes
+        Annotation(ANNOTATION_STALE_TRUST, SKIPPED, cut(note), STALE_TRUST_REMEDIATION,
+                   rules.PERIMETER_STALE_TRUST.severity.value) for note in notes
     )
     return Answer(answer.status, answer.message, answer.error_code, answer.annotations + stale)
 
@@ -145,7 +147,7 @@ def not_expanded(part: str) -> Annotation:
             "and macros run only when the stack deploys), so the resources it makes are judged by the RESOURCE target"
         ),
         cut(NOT_EXPANDED_REMEDIATION),
-        "MEDIUM",
+        rules.PERIMETER_NOT_EXPANDED.severity.value,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from ...core import rules
 from ...core.findings import Severity
 from .records import Record, ScanReport
 
@@ -37,7 +38,7 @@ def render(report: ScanReport) -> str:
             case = ET.SubElement(suite, "testcase", classname=file, name=name)
             failing = sorted((r for r in records if r.failing), key=lambda r: _RANK.get(r.finding.severity, 9))
             if failing:
-                unreadable = failing[0].finding.rule_id == "ECR-TEMPLATE-UNREADABLE"
+                unreadable = failing[0].finding.rule_id == rules.TEMPLATE_UNREADABLE.id
                 suite_errors += unreadable
                 suite_failures += not unreadable
                 element = ET.SubElement(case, "error" if unreadable else "failure", type=failing[0].finding.rule_id,
