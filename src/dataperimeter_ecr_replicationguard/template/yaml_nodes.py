@@ -12,7 +12,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from .yaml_loader import _TAGS, LineDict, LineList, TemplateSyntaxError, _cut
+from .marked import _TAGS, LineDict, LineList, TemplateSyntaxError, _cut
 
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"

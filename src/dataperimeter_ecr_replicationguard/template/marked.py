@@ -1,0 +1,122 @@
+"""What the one template reader produces, shared by its JSON half (:mod:`.yaml_loader`) and its
+YAML half (:mod:`.yaml_nodes`): values that remember where they were written (:class:`LineDict`,
+:class:`LineList`), the short-form tags CloudFormation knows, and the one syntax error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_FUNCTIONS = (
+    "And", "Base64", "Cidr", "Equals", "FindInMap", "GetAZs", "If", "ImportValue", "Join",
+    "Length", "Not", "Or", "Select", "Split", "Sub", "ToJsonString", "Transform",
+    # rule functions (the Rules section)
+    "Contains", "EachMemberEquals", "EachMemberIn", "RefAll", "ValueOf", "ValueOfAll",
+)
+_TAGS = {"!Ref": "Ref", "!Condition": "Condition", "!GetAtt": "Fn::GetAtt"}
+_TAGS.update({f"!{name}": f"Fn::{name}" for name in _FUNCTIONS})
+
+class TemplateSyntaxError(ValueError):
+    """The text is neither a JSON nor a YAML CloudFormation template. ``line`` and ``column``
+    (1-based) say where, when known."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+class LineDict(dict):
+    """A mapping that knows where it starts (``line``, ``column``) and where each key is
+    written: ``key_marks[key] == (line, column)``; ``key_lines[key]`` is the line alone
+    (1-based). Compact until asked: a YAML mapping keeps its marks as one array of numbers (no
+    objects for the garbage collector to walk), a JSON document takes them from its text."""
+
+    __slots__ = ("_line", "_column", "_raw", "_doc", "_key_marks", "_key_lines")
+
+    def _marked(self) -> LineDict:
+        doc = getattr(self, "_doc", None)
+        if doc is not None:
+            doc.mark()
+        return self
+
+    @property
+    def line(self) -> int | None:
+        return getattr(self._marked(), "_line", None)
+
+    @line.setter
+    def line(self, value: int | None) -> None:
+        self._line = value
+
+    @property
+    def column(self) -> int | None:
+        return getattr(self._marked(), "_column", None)
+
+    @column.setter
+    def column(self, value: int | None) -> None:
+        self._column = value
+
+    @property
+    def key_marks(self) -> dict:
+        self._marked()
+        try:
+            return self._key_marks
+        except AttributeError:
+            raw = getattr(self, "_raw", None)
+            self._key_marks = {} if raw is None else dict(zip(self, zip(raw[0::2], raw[1::2])))
+            return self._key_marks
+
+    @key_marks.setter
+    def key_marks(self, value: dict) -> None:
+        self._key_marks = value
+
+    @property
+    def key_lines(self) -> dict:
+        try:
+            return self._key_lines
+        except AttributeError:
+            self._key_lines = {key: mark[0] for key, mark in self.key_marks.items()}
+            return self._key_lines
+
+    @key_lines.setter
+    def key_lines(self, value: dict) -> None:
+        self._key_lines = value
+
+
+class LineList(list):
+    """A list that knows where it starts and where each item is written (``item_marks[i]``)."""
+
+    __slots__ = ("_line", "_column", "_raw", "_item_marks")
+
+    @property
+    def line(self) -> int | None:
+        return getattr(self, "_line", None)
+
+    @line.setter
+    def line(self, value: int | None) -> None:
+        self._line = value
+
+    @property
+    def column(self) -> int | None:
+        return getattr(self, "_column", None)
+
+    @column.setter
+    def column(self, value: int | None) -> None:
+        self._column = value
+
+    @property
+    def item_marks(self) -> list:
+        try:
+            return self._item_marks
+        except AttributeError:
+            raw = getattr(self, "_raw", None)
+            self._item_marks = [] if raw is None else list(zip(raw[0::2], raw[1::2]))
+            return self._item_marks
+
+    @item_marks.setter
+    def item_marks(self, value: list) -> None:
+        self._item_marks = value
+
+
+def _cut(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
