@@ -88,7 +88,7 @@ def test_stopping_early_leaves_no_worker_and_no_objects_frozen_by_it():
 
 @needs_fork
 def test_objects_frozen_before_stay_frozen():
-    gc.freeze()  # as load_decoder does after importing cfn-lint
+    gc.freeze()  # as a parent that imported a large library before forking would
     try:
         frozen = gc.get_freeze_count()
         assert list(ordered_map(uses_unpicklable_context, {"lock": threading.Lock(), "offset": 1}, [1, 2], jobs=2)) == [2, 3]

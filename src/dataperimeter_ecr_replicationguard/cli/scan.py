@@ -41,7 +41,6 @@ from typing import Any, Sequence
 
 from ..exemptions import expired_exemptions, today_utc
 from ..settings import SETTING_NAMES, ConfigurationError, Settings, configuration_properties, parse_settings
-from ..template.decode import UnreadableTemplate, load_decoder
 from .exit_codes import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE
 from .output import FORMATS, ScanReport
 from .parallel import WorkerFailed, ordered_map, usable_cpus
@@ -183,10 +182,6 @@ def scan(args: argparse.Namespace) -> ScanReport:
         raise UsageError(f"no CloudFormation template found in {' '.join(args.paths)} "
                          f"(searched for {', '.join('*' + s for s in TEMPLATE_SUFFIXES)})")
     _quiet_cfnlint_logging()
-    try:
-        load_decoder()  # before any worker starts: they share it, and a missing cfn-lint is one message
-    except UnreadableTemplate as error:
-        raise UsageError(str(error)) from None
     options = ScanOptions(
         settings=settings,
         parameters=parameters,

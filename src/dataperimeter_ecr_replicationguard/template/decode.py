@@ -19,12 +19,6 @@ class UnreadableTemplate(ValueError):
         self.column = column
 
 
-def load_decoder() -> Any:
-    """The reader, imported once before the scan's worker processes fork (they share it).
-    Kept for callers of the earlier cfn-lint decoder; nothing is left to load."""
-    return decode_file
-
-
 def decode_file(path: str) -> Any:
     """The parsed template of ``path``. Raises :class:`UnreadableTemplate`."""
     try:
