@@ -23,13 +23,14 @@ from typing import Any
 
 from ..assess import Resource
 from ..core.findings import Category, Finding
+from ..core.rules import PERIMETER_UNDECIDED
 from ..core.rules import rule as rule_of
 from ..core.values import data
 
 SCHEMA_VERSION = "2018-10-08"
 BATCH = 100  # BatchImportFindings accepts at most 100 findings per call
 TITLE_LIMIT, DESCRIPTION_LIMIT, TEXT_LIMIT, FIELD_LIMIT = 256, 1024, 512, 2048
-UNDECIDED = "ECR-PERIMETER-UNDECIDED"  # the rule id of a resource that could not be read nor judged
+UNDECIDED = PERIMETER_UNDECIDED.id  # the rule of a resource that could be neither read nor judged
 ASFF_PARTITIONS = frozenset({"aws", "aws-cn", "aws-us-gov"})  # Resources[].Partition accepts only these
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})")
 _RESOURCE_TYPES = {"AWS::ECR::Repository": "AwsEcrRepository"}  # ASFF resource types; the rest are "Other"
@@ -80,12 +81,7 @@ def asff_finding(judged_finding: Any, resource: Resource, *, account: str, regio
         description = f"Exempted until {exemption.expires.isoformat()} ({reason}): {description}"
     elif expired is not None:
         fields["ExpiredExemption"] = f"#{expired.index} expired {expired.expires.isoformat()}: {data(expired.reason, 300)}"
-    recommendation: dict[str, str] = {"Text": _cut(finding.remediation or title, TEXT_LIMIT)}
-    if known is not None:
-        if docs_url:
-            recommendation["Url"] = f"{docs_url.rstrip('/')}/{known.help_uri}"
-        else:
-            recommendation["Text"] = _cut(f"{finding.remediation} (see {known.help_uri})", TEXT_LIMIT)
+    recommendation = _recommendation(finding.remediation or title, known.help_uri if known else None, docs_url)
     return _finding(
         fid=finding_id(arn, resource.resource_type, finding.rule_id, finding.path),
         resource=resource, account=account, region=region, partition=partition, product_arn=product_arn,
@@ -97,11 +93,11 @@ def asff_finding(judged_finding: Any, resource: Resource, *, account: str, regio
 
 def undecided_finding(resource: Resource, what: str, reason: str, *, account: str, region: str, partition: str,
                       product_arn: str, generator_id: str, observed_at: str, caller: str | None = None, source: str,
-                      created_at: str | None = None) -> dict[str, Any]:
+                      created_at: str | None = None, docs_url: str | None = None) -> dict[str, Any]:
     """A resource that could be neither read nor judged (a cut CloudTrail record whose live state
     could not be read either; an audit call denied): FAILED, never compliant, saying what and why.
     ``resource`` names it (its properties are not read: an empty ``{}`` will do)."""
-    fields = {"RuleId": UNDECIDED, "Category": Category.INVALID.value, "Path": "/", "Subject": data(what, 300),
+    fields = {"RuleId": UNDECIDED, "Category": PERIMETER_UNDECIDED.category, "Path": "/", "Subject": data(what, 300),
               "ResourceType": resource.resource_type, "Source": data(source, 200)}
     if caller:
         fields["Caller"] = data(caller, FIELD_LIMIT)
@@ -109,11 +105,12 @@ def undecided_finding(resource: Resource, what: str, reason: str, *, account: st
         fid=finding_id(resource.logical_id, resource.resource_type, UNDECIDED, ""),
         resource=resource, account=account, region=region, partition=partition, product_arn=product_arn,
         generator_id=generator_id, observed_at=observed_at, created_at=created_at, types=_UNREADABLE_TYPES,
-        severity="HIGH", title=f"The ECR data perimeter could not be checked: {resource.logical_id}",
+        severity=PERIMETER_UNDECIDED.severity.value, title=f"{PERIMETER_UNDECIDED.title}: {resource.logical_id}",
         description=f"{data(what, 300)} could not be read, so it is not known to be inside the perimeter: "
                     f"{data(reason, 600)}",
-        recommendation={"Text": "Give the detective control's or the audit's role read access to this ECR "
-                                "configuration (ecr:Describe*, ecr:Get*Policy), then check again"},
+        recommendation=_recommendation("Give the detective control's or the audit's role read access to this ECR "
+                                       "configuration (ecr:Describe*, ecr:Get*Policy), then check again",
+                                       PERIMETER_UNDECIDED.help_uri, docs_url),
         fields=fields, status="FAILED")
 
 
@@ -211,6 +208,17 @@ def _finding(*, fid: str, resource: Resource, account: str, region: str, partiti
         "Workflow": {"Status": "NEW"},
         "RecordState": "ACTIVE",
     }
+
+
+def _recommendation(text: str, help_uri: str | None, docs_url: str | None) -> dict[str, str]:
+    """``Text``, and ``Url`` (the rule's section of docs/rules.md) when docs are published at ``docs_url``;
+    otherwise the text names the section."""
+    if help_uri is None:
+        return {"Text": _cut(text, TEXT_LIMIT)}
+    if docs_url:
+        return {"Text": _cut(text, TEXT_LIMIT), "Url": f"{docs_url.rstrip('/')}/{help_uri}"}
+    suffix = f" (see {help_uri})"
+    return {"Text": _cut(text, TEXT_LIMIT - len(suffix)) + suffix}
 
 
 def _cut(text: str, limit: int) -> str:

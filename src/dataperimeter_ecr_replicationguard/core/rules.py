@@ -138,6 +138,11 @@ TEMPLATE_UNRESOLVED_TRANSFORM = Rule("ECR-TEMPLATE-UNRESOLVED-TRANSFORM", H, U, 
     "resources are not known until CloudFormation processes it. Fails unless --allow-unresolved. Fix: scan "
     "the processed template (aws cloudformation get-template --template-stage Processed), or give the "
     "values with --parameter.")
+PERIMETER_UNDECIDED = Rule("ECR-PERIMETER-UNDECIDED", H, INV, "The live ECR configuration could not be read",
+    "A Security Hub finding of the detective control or the audit (aws_api/): an ECR setting could be "
+    "neither read from the call's CloudTrail record (its parameters cut or absent) nor from the live "
+    "configuration (access denied, throttled, not as documented), so it is not known to be compliant. "
+    "Fix: give the reading role ecr:Describe* and ecr:Get*Policy on the registry, then check again.")
 PERIMETER = Rule("ECR-PERIMETER", INFO, ANNOTATION, "The target is inside the perimeter",
     "The hook's PASSED annotation of a compliant target (no finding).")
 PERIMETER_STALE_TRUST = Rule("ECR-PERIMETER-STALE-TRUST", M, ANNOTATION, "The trusted set came from a stale cached membership",
@@ -172,6 +177,7 @@ RULES: tuple[Rule, ...] = (
     REPLICATION_MALFORMED,
     TEMPLATE_UNREADABLE,
     TEMPLATE_UNRESOLVED_TRANSFORM,
+    PERIMETER_UNDECIDED,
     PERIMETER,
     PERIMETER_STALE_TRUST,
     PERIMETER_NOT_EXPANDED,
