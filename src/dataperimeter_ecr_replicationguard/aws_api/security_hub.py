@@ -23,7 +23,7 @@ from typing import Any
 
 from ..assess import Resource
 from ..core.findings import Category, Finding
-from ..core.rules import PERIMETER_UNDECIDED
+from ..core.rules import PERIMETER_UNDECIDED, remediation_link
 from ..core.rules import rule as rule_of
 from ..core.values import data
 
@@ -57,9 +57,10 @@ def asff_finding(judged_finding: Any, resource: Resource, *, account: str, regio
     """The ASFF finding of one judged finding (``exemptions.Judged``, or a bare ``core.Finding``) on
     ``resource`` (its ``logical_id`` is the ARN, as :mod:`.shapes` makes it). ``source``: what saw it
     (``"cloudtrail:PutReplicationConfiguration"``, ``"audit"``); ``caller``: who made the call;
-    ``created_at``: when the finding was first created (default ``observed_at``); ``docs_url``: where
-    docs/ is published (e.g. ``https://github.com/<owner>/<repo>/blob/main``): then
-    ``Remediation.Recommendation.Url`` is the rule's section of docs/rules.md."""
+    ``created_at``: when the finding was first created (default ``observed_at``);
+    ``Remediation.Recommendation.Url`` is the published AWS page on the fix (``core.rules.remediation_link``);
+    ``docs_url``: where this project's docs/ are published (e.g. ``https://github.com/<owner>/<repo>/blob/main``),
+    then the recommendation text also names the rule's section of docs/rules.md."""
     finding: Finding = getattr(judged_finding, "finding", judged_finding)
     exemption = getattr(judged_finding, "exemption", None)
     expired = getattr(judged_finding, "expired", None)
@@ -81,7 +82,7 @@ def asff_finding(judged_finding: Any, resource: Resource, *, account: str, regio
         description = f"Exempted until {exemption.expires.isoformat()} ({reason}): {description}"
     elif expired is not None:
         fields["ExpiredExemption"] = f"#{expired.index} expired {expired.expires.isoformat()}: {data(expired.reason, 300)}"
-    recommendation = _recommendation(finding.remediation or title, known.help_uri if known else None, docs_url)
+    recommendation = _recommendation(finding.remediation or title, finding.rule_id, resource.resource_type, docs_url)
     return _finding(
         fid=finding_id(arn, resource.resource_type, finding.rule_id, finding.path),
         resource=resource, account=account, region=region, partition=partition, product_arn=product_arn,
@@ -110,7 +111,7 @@ def undecided_finding(resource: Resource, what: str, reason: str, *, account: st
                     f"{data(reason, 600)}",
         recommendation=_recommendation("Give the detective control's or the audit's role read access to this ECR "
                                        "configuration (ecr:Describe*, ecr:Get*Policy), then check again",
-                                       PERIMETER_UNDECIDED.help_uri, docs_url),
+                                       UNDECIDED, resource.resource_type, docs_url),
         fields=fields, status="FAILED")
 
 
@@ -210,15 +211,17 @@ def _finding(*, fid: str, resource: Resource, account: str, region: str, partiti
     }
 
 
-def _recommendation(text: str, help_uri: str | None, docs_url: str | None) -> dict[str, str]:
-    """``Text``, and ``Url`` (the rule's section of docs/rules.md) when docs are published at ``docs_url``;
-    otherwise the text names the section."""
-    if help_uri is None:
-        return {"Text": _cut(text, TEXT_LIMIT)}
-    if docs_url:
-        return {"Text": _cut(text, TEXT_LIMIT), "Url": f"{docs_url.rstrip('/')}/{help_uri}"}
-    suffix = f" (see {help_uri})"
-    return {"Text": _cut(text, TEXT_LIMIT - len(suffix)) + suffix}
+def _recommendation(text: str, rule_id: str, resource_type: str, docs_url: str | None) -> dict[str, str]:
+    """``Text``, and ``Url``: the published AWS page on fixing what the rule reports
+    (``core.rules.remediation_link``, as a hook annotation's ``remediationLink``). ``docs_url`` (where
+    this project's docs/ are published) adds the rule's section of docs/rules.md to the text."""
+    known = rule_of(rule_id)
+    suffix = f" (see {docs_url.rstrip('/')}/{known.help_uri})" if docs_url and known is not None else ""
+    recommendation = {"Text": _cut(text, TEXT_LIMIT - len(suffix)) + suffix}
+    link = remediation_link(rule_id, resource_type)
+    if link:
+        recommendation["Url"] = link
+    return recommendation
 
 
 def _cut(text: str, limit: int) -> str:

@@ -210,6 +210,7 @@ _FAMILY_LINKS = {  # by the rule id's second word: ECR-<family>-...
 _ROW_LINKS = {
     PERIMETER_STALE_TRUST.id: f"{_AWS}/organizations/latest/APIReference/API_ListAccounts.html",
     PERIMETER_NOT_EXPANDED.id: f"{_AWS}/cloudformation-cli/latest/hooks-userguide/hooks-concepts.html",
+    PERIMETER_UNDECIDED.id: f"{_ECR_GUIDE}/security_iam_id-based-policy-examples.html",
 }
 
 
