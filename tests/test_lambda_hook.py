@@ -6,7 +6,8 @@ documents, the guide's spellings, the payload fetch failing closed, and the answ
 word the registered hook's on the same properties.
 
 The helpers here (:func:`invoke_lambda`, :func:`lambda_event`, :func:`served`) are what the other
-``test_lambda_hook_*`` modules and tests/test_door_agreement.py run the door with."""
+``test_lambda_hook_*`` modules and tests/test_door_agreement.py run the door with (a real HTTP
+server on 127.0.0.1 stands in for S3, as tests/local_http.py does for the registered hook)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import http.server
 import json
 import os
 import pathlib
+import threading
 from typing import Any, Iterator
 from unittest import mock
 
@@ -25,7 +27,6 @@ from conftest import ACCOUNT, STACK_ID, hook_request, replication
 from dataperimeter_ecr_replicationguard.aws_api.configuration_source import forget_cached_configuration
 from dataperimeter_ecr_replicationguard.lambda_hook import payload as payload_module
 from dataperimeter_ecr_replicationguard.lambda_hook.handler import handler
-from local_http import serving
 
 DATA = pathlib.Path(__file__).resolve().parent / "data" / "lambda_hook"
 FIXTURES = sorted(DATA.glob("*.json"))
@@ -47,33 +48,59 @@ def _fresh_execution_environment():
     forget_cached_configuration()
 
 
+class _PayloadServer:
+    """One HTTP server on 127.0.0.1 for the whole session (starting and stopping one per request
+    costs half a second: ``shutdown`` waits for its poll), answering from ``answers``."""
+
+    def __init__(self):
+        self.answers: list[bytes | int] = [404]
+        self.seen: list[str] = []
+        self.lock = threading.Lock()
+        self.base = ""
+
+    def start(self) -> str:
+        if not self.base:
+            server = self
+
+            class Handler(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):  # noqa: N802 - the http.server API
+                    with server.lock:
+                        server.seen.append(self.path)
+                        body = server.answers.pop(0) if len(server.answers) > 1 else server.answers[0]
+                    if isinstance(body, int):
+                        self.send_response(body)
+                        self.end_headers()
+                        return
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+
+                def log_message(self, *args):
+                    pass
+
+            httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            threading.Thread(target=httpd.serve_forever, daemon=True).start()
+            self.base = f"http://127.0.0.1:{httpd.server_address[1]}"
+        return self.base
+
+
+_SERVER = _PayloadServer()
+
+
 @contextlib.contextmanager
 def served(*bodies: bytes | int) -> Iterator[str]:
     """A URL answering each GET with the next of ``bodies`` (an int: that HTTP status, no body);
-    the last one is repeated."""
-    answers = list(bodies)
-    seen: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - the http.server API
-            seen.append(self.path)
-            body = answers.pop(0) if len(answers) > 1 else answers[0]
-            if isinstance(body, int):
-                self.send_response(body)
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    with serving(Handler) as base, mock.patch.object(payload_module, "SCHEMES", ("https", "http")), \
+    the last one is repeated. As CloudFormation's, the URL carries a signature in its query."""
+    with _SERVER.lock:
+        _SERVER.answers = list(bodies)
+    base = _SERVER.start()
+    with mock.patch.object(payload_module, "SCHEMES", ("https", "http")), \
             mock.patch.object(payload_module, "BACKOFF_SECONDS", 0.01):
         yield f"{base}/stack-payload?X-Amz-Signature=0123456789abcdef"
+    with _SERVER.lock:
+        _SERVER.answers = [404]
 
 
 def lambda_event(event: dict) -> dict:
