@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 SCHEMES = ("https",)
-TIMEOUT_SECONDS = 8.0
+TIMEOUT_SECONDS = 5.0
 ATTEMPTS = 3
 BACKOFF_SECONDS = 0.5
 MAX_BYTES = 64 * 1024 * 1024  # the templates (each at most 1 MB in S3) and the changed resources
