@@ -132,6 +132,8 @@ def run(repeat: int = 15) -> dict:
 
 
 def _ms(s: dict) -> str:
+    if s["median"] < 1e-3:
+        return f"{s['median'] * 1e6:.0f} µs ({s['min'] * 1e6:.0f}–{s['max'] * 1e6:.0f})"
     return f"{s['median'] * 1e3:.1f} ms ({s['min'] * 1e3:.1f}–{s['max'] * 1e3:.1f})"
 
 
