@@ -21,7 +21,7 @@ from test_deploy_policies import MEMBER, OTHER_ORG, assume, trust_policy
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TEMPLATE = "deploy/lambda-hook.yaml"
 STACKSET = "deploy/lambda-hook-stackset.yaml"
-STACK = "ecr-perimeter-guard-lambda-hook"
+STACK = "ecr-perimeter-guard"  # the stack name docs/operations.md deploys it under
 PARAMETERS = {"PackageBucket": "pkg", "PackageKey": "dataperimeter-ecr-replicationguard-lambda-hook-0.1.0-x86_64.zip"}
 TARGET_NAMES = list(dict.fromkeys(n for h in SCHEMA["handlers"].values() for n in h["targetNames"]))
 PERMISSIONS = sorted({p for h in SCHEMA["handlers"].values() for p in h.get("permissions", [])})
