@@ -203,6 +203,7 @@ def test_a_failure_carries_the_findings_in_annotations_with_remediation_and_seve
     assert annotation["annotationName"] == "ECR-REPLICATION-UNTRUSTED-DESTINATION"
     assert annotation["status"] == "FAILED" and annotation["severityLevel"] == "HIGH"
     assert "999999999999" in annotation["statusMessage"] and "TrustedAccountIds" in annotation["remediationMessage"]
+    assert annotation["remediationLink"].startswith("https://docs.aws.amazon.com/")
 
 
 def test_the_guides_other_spellings_are_read():

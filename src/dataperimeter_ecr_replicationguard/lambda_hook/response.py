@@ -1,7 +1,7 @@
 """The neutral answer (``hook/answer.py``) in the shape a Lambda hook returns, as the CloudFormation
 Hooks User Guide documents it: ``hookStatus``, ``errorCode`` (when FAILED), ``message``,
 ``clientRequestToken`` and ``annotations`` (``annotationName``, ``status``, ``statusMessage``,
-``remediationMessage``, ``severityLevel``).
+``remediationMessage``, ``remediationLink``, ``severityLevel``).
 
 The guide allows two error codes: ``NonCompliant`` (evaluated and refused) and ``InternalFailure``
 (the evaluation could not be made). A violation is ``NonCompliant``; everything the registered hook
@@ -40,6 +40,8 @@ def _annotation(annotation: Any) -> dict[str, str]:
     shaped = {"annotationName": annotation.name, "status": annotation.status, "statusMessage": annotation.message}
     if annotation.remediation:
         shaped["remediationMessage"] = annotation.remediation
+    if annotation.link:
+        shaped["remediationLink"] = annotation.link
     if annotation.severity:
         shaped["severityLevel"] = annotation.severity
     return shaped
