@@ -1,7 +1,8 @@
 """The hook's Lambda entrypoints: ``hook`` (what CloudFormation calls) and ``test_entrypoint``
-(what ``cfn test`` calls). They only translate: request in (one :class:`..assess.Resource`, or
-the STACK / CHANGE_SET payload for :mod:`.stack_targets`), :func:`..assess.assess`, and the
-Assessment out through :mod:`.answer` as a ProgressEvent.
+(what ``cfn test`` calls). They only translate: the request to the RESOURCE target
+(:mod:`.resource_target`) or the STACK / CHANGE_SET payload (:mod:`.stack_targets`), both shared
+with the Lambda hook and both calling :func:`..assess.assess`, and the answer out through
+:mod:`.answer` as a ProgressEvent.
 
 Nothing raises out of a handler: anything the hook cannot read or decide is FAILED with a
 message naming what and where (fail closed).
