@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup corpus demo test generate validate contract-test package bench clean fuzz
+.PHONY: setup corpus demo test generate validate contract-test package lambda-package bench clean fuzz
 
 setup: $(VENV)/.installed
 
@@ -43,6 +43,11 @@ generate: setup
 # The schema handler package (cfn submit --dry-run), reproducible, in dist/: prints its path and size.
 package: setup
 	$(BIN)/python tools/package.py
+
+# The Lambda hook's deployment package (deploy/lambda-hook.yaml), reproducible, in dist/: prints its path and size.
+LAMBDA_ARCHITECTURE ?= x86_64
+lambda-package: setup
+	$(BIN)/python tools/lambda_package.py --architecture $(LAMBDA_ARCHITECTURE)
 
 # Benchmarks against the peers (bench/: its own environment, never runtime or test dependencies);
 # writes docs/performance.md and docs/analysis-vs-trusted-set.png.

@@ -458,4 +458,8 @@ def markdown(r: dict) -> str:
         "the raw figures are in `bench/work/results.json`. `bench/run.py --quick` is a smoke run.",
         "",
     ]
+    if "lambda_hook" in r:  # issue 16: its own section, written by bench/lambda_hook_bench.py
+        import lambda_hook_bench
+
+        lines += lambda_hook_bench.markdown(r["lambda_hook"])
     return "\n".join(lines)

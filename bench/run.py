@@ -19,6 +19,7 @@ sys.path[:0] = [os.path.join(ROOT, "src"), HERE]
 import core_bench  # noqa: E402
 import flat_bench  # noqa: E402
 import hook_bench  # noqa: E402
+import lambda_hook_bench  # noqa: E402
 import report  # noqa: E402
 import scan_bench  # noqa: E402
 import stack_bench  # noqa: E402
@@ -67,6 +68,7 @@ def main(argv: list[str]) -> int:
         "scan": step("scan templates", scan_bench.run, work, repeat=1 if quick else 5),
         "stack": step("STACK target", stack_bench.run, repeat=2 if quick else 7),
         "orgs": step("Organizations, 10,000 accounts", orgs, 1 if quick else 3, 3 if quick else 10),
+        "lambda_hook": step("Lambda hook cold start vs a bare handler", lambda_hook_bench.run, repeat=3 if quick else 15),
     }
     results["machine"] = report.machine()
     results["seconds"] = time.perf_counter() - started

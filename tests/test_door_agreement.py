@@ -1,6 +1,7 @@
-"""The three doors agree: the same resource gets the same verdict and the same failing rule ids
+"""The doors agree: the same resource gets the same verdict and the same failing rule ids
 from the registered hook's RESOURCE target (``hook.handlers.hook``), from its STACK target with
-the resource in a template, and from ``hook-handler scan`` on that template.
+the resource in a template, from ``hook-handler scan`` on that template, and from the Lambda hook
+(``lambda_hook.handler.handler``) as a RESOURCE, a STACK payload and a CHANGE_SET payload.
 
 Shared examples: the shipped example requests (``examples/*.json``) and generated resources of
 every checked type, trusted, foreign or malformed, exempted or not. Every door calls
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from conftest import ACCOUNT, STACK_ID, hook_request
 from scan_helpers import run_cli
 from strategies import FOREIGN, TRUSTED
+from test_lambda_hook import invoke_lambda, lambda_event
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "src" / "dataperimeter_ecr_replicationguard" / "examples"
 STACK_NAME = STACK_ID.split("/")[1]
@@ -80,10 +82,20 @@ def verdicts(invoke, tmp_path, resource_type: str, properties: dict, config: dic
     assert code in (0, 1), err
     findings = json.loads(out)["findings"]
     scanned = frozenset(f["ruleId"] for f in findings if f["failing"])
+    lambda_resource = invoke_lambda(lambda_event(hook_request(resource_type, properties, logical_id=logical_id)), config)
+    lambda_stack = invoke_lambda(lambda_event(event), config, payload={"template": template, "previousTemplate": ""})
+    change = {"action": "CREATE", "logicalResourceId": logical_id, "resourceType": resource_type, "lineNumber": 1,
+              "beforeContext": None, "afterContext": json.dumps({"Properties": properties})}
+    change_set = lambda_event(event)
+    change_set["requestData"].update(targetName="CHANGE_SET", targetType="CHANGE_SET")
+    lambda_change_set = invoke_lambda(change_set, config, payload={"template": template, "changedResources": [change]})
     return {
         "RESOURCE": _failing(resource),
         "STACK": _failing(stack),
         "scan": ("FAILED" if code == 1 else "SUCCESS", scanned),
+        "LAMBDA RESOURCE": _failing(lambda_resource),
+        "LAMBDA STACK": _failing(lambda_stack),
+        "LAMBDA CHANGE_SET": _failing(lambda_change_set),
     }
 
 
@@ -94,7 +106,7 @@ def test_the_doors_agree_on_the_shipped_examples(example, invoke, tmp_path):
     said = verdicts(invoke, tmp_path, data["targetName"], data["targetModel"]["resourceProperties"],
                     case["event"]["hookModel"], data["targetLogicalId"])
     assert said["RESOURCE"][0] == case["expect"]
-    assert said["RESOURCE"] == said["STACK"] == said["scan"], said
+    assert len(set(said.values())) == 1, said
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -102,7 +114,7 @@ def test_the_doors_agree_on_the_shipped_examples(example, invoke, tmp_path):
 def test_the_doors_agree_on_generated_resources(resource, config, invoke, tmp_path):
     resource_type, properties = resource
     said = verdicts(invoke, tmp_path, resource_type, properties, config)
-    assert said["RESOURCE"] == said["STACK"] == said["scan"], said
+    assert len(set(said.values())) == 1, said
 
 
 def test_the_agreement_is_not_vacuous(invoke, tmp_path):
@@ -120,7 +132,7 @@ def test_the_agreement_is_not_vacuous(invoke, tmp_path):
 
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "src" / "dataperimeter_ecr_replicationguard"
-DOORS = ("hook", "cli")
+DOORS = ("hook", "cli", "lambda_hook")
 FLOW = {"resolve_trust", "evaluate", "judge", "findings_of", "named_accounts"}  # what assess wires
 
 
@@ -136,10 +148,10 @@ def _imported_names(path: pathlib.Path) -> set[str]:
 
 def test_no_door_wires_the_flow_itself():
     """A door calls assess and nothing else of the flow: no trust source, checker or exemption
-    judgement is imported by a module of hook/ or cli/."""
+    judgement is imported by a module of hook/, cli/ or lambda_hook/."""
     modules = [p for door in DOORS for p in (PACKAGE / door).rglob("*.py")]
     assert len(modules) > 10
     wired = {str(p.relative_to(PACKAGE)): sorted(_imported_names(p) & FLOW) for p in modules}
     assert {m: names for m, names in wired.items() if names} == {}
     callers = sorted(str(p.relative_to(PACKAGE)) for p in modules if "assess" in _imported_names(p))
-    assert callers == ["cli/scan_file.py", "hook/handlers.py", "hook/stack_targets.py"]
+    assert callers == ["cli/scan_file.py", "hook/resource_target.py", "hook/stack_targets.py"]

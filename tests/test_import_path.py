@@ -49,3 +49,23 @@ def test_the_hook_adds_only_its_own_modules_to_what_the_library_loads():
 def test_the_scan_command_does_load_what_the_hook_must_not_so_the_checks_above_can_fail():
     loaded = set(modules_after(f"import {PACKAGE}.cli.scan")["all"])
     assert f"{PACKAGE}.cli.output" in loaded
+
+
+def test_the_lambda_hooks_import_path_loads_only_its_own_modules():
+    """The Lambda hook's entrypoint (its cold start): no CloudFormation library, boto3, template
+    reader, jsonschema, urllib or other door until an invocation needs one."""
+    code = ("import sys, json\nbase = set(sys.modules)\n"
+            f"import {PACKAGE}.lambda_hook.handler\n"
+            "print(json.dumps(sorted(set(sys.modules) - base)))\n")
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": SRC}, capture_output=True,
+                         text=True, check=True)
+    added = set(json.loads(out.stdout))
+    assert f"{PACKAGE}.lambda_hook.handler" in added
+    assert not {m.split(".")[0] for m in added if not m.startswith(PACKAGE)} - set(sys.stdlib_module_names)
+    assert not {m for m in added if m.split(".")[0] in {"boto3", "botocore", "yaml", "jsonschema", "cfnlint",
+                                                         "cloudformation_cli_python_lib", "requests", "urllib3"}}
+    assert "urllib.request" not in added
+    own_forbidden = {f"{PACKAGE}.{name}" for name in (
+        "cli", "hook.handlers", "hook.stack_targets", "hook.request_errors", "models", "template", "aws_api",
+        "lambda_hook.payload", "trust_sources.organizations", "trust_sources.membership", "trust_sources.snapshot")}
+    assert not {m for m in added if any(m == f or m.startswith(f + ".") for f in own_forbidden)}

@@ -38,6 +38,23 @@ PASSED, SKIPPED = "PASSED", "SKIPPED"  # an annotation's status (besides FAILED)
 
 NON_COMPLIANT = "NonCompliant"
 INVALID_REQUEST = "InvalidRequest"
+INVALID_TYPE_CONFIGURATION = "InvalidTypeConfiguration"
+UNSUPPORTED_TARGET = "UnsupportedTarget"
+INTERNAL_FAILURE = "InternalFailure"
+ACCESS_DENIED = "AccessDenied"
+INVALID_CREDENTIALS = "InvalidCredentials"
+THROTTLING = "Throttling"
+ERROR_CODES = (NON_COMPLIANT, INVALID_REQUEST, INVALID_TYPE_CONFIGURATION, UNSUPPORTED_TARGET, INTERNAL_FAILURE,
+               ACCESS_DENIED, INVALID_CREDENTIALS, THROTTLING)  # hook/handlers.py checks them at import
+
+TRUST_ERRORS = {  # TrustUnavailable.code -> the error code answered (HandlerErrorCode names)
+    "AccessDeniedException": ACCESS_DENIED,
+    "AccessDenied": ACCESS_DENIED,
+    "NoCredentials": INVALID_CREDENTIALS,
+    "OrganizationMismatch": INVALID_TYPE_CONFIGURATION,
+    "AWSOrganizationsNotInUseException": INVALID_TYPE_CONFIGURATION,
+    **dict.fromkeys(("SnapshotNotConfigured", "SnapshotOrganizationMismatch"), INVALID_TYPE_CONFIGURATION),
+}
 
 ANNOTATION_PASSED = rules.PERIMETER.id
 ANNOTATION_NOT_EXPANDED = rules.PERIMETER_NOT_EXPANDED.id
@@ -76,6 +93,31 @@ class Answer:
 def failed(error_code: str, message: str) -> Answer:
     """The request could not be judged (or is not the hook's to judge): no annotations."""
     return Answer(FAILED, cut(message), error_code)
+
+
+def trust_failed(target: str, error: Any) -> Answer:
+    """The trusted set could not be read (``trust_sources.TrustUnavailable``: ``code``, ``throttled``)."""
+    code = TRUST_ERRORS.get(error.code, THROTTLING if error.throttled else INTERNAL_FAILURE)
+    return failed(code, f"{code}: {target}: {error}; the hook fails closed.")
+
+
+def configuration_failed(error: Exception) -> Answer:
+    """The configuration (a type configuration, or a Lambda hook's settings document) does not validate."""
+    return failed(INVALID_TYPE_CONFIGURATION,
+                  f"InvalidTypeConfiguration: the hook's type configuration does not validate: {error}")
+
+
+def unsupported_target(target: str, checked: Sequence[str]) -> Answer:
+    return failed(UNSUPPORTED_TARGET, f"UnsupportedTarget: {target}: this hook checks {', '.join(checked)}")
+
+
+def internal_failure(target: str, error: BaseException) -> Answer:
+    """Anything else: the door logs the exception; the answer names only its type."""
+    return failed(
+        INTERNAL_FAILURE,
+        f"InternalFailure: {target}: the hook could not evaluate this resource "
+        f"({type(error).__name__}); it fails closed. See the hook's logs.",
+    )
 
 
 def verdict(

@@ -1,7 +1,8 @@
 """The hook's Lambda entrypoints: ``hook`` (what CloudFormation calls) and ``test_entrypoint``
-(what ``cfn test`` calls). They only translate: request in (one :class:`..assess.Resource`, or
-the STACK / CHANGE_SET payload for :mod:`.stack_targets`), :func:`..assess.assess`, and the
-Assessment out through :mod:`.answer` as a ProgressEvent.
+(what ``cfn test`` calls). They only translate: the request to the RESOURCE target
+(:mod:`.resource_target`) or the STACK / CHANGE_SET payload (:mod:`.stack_targets`), both shared
+with the Lambda hook and both calling :func:`..assess.assess`, and the answer out through
+:mod:`.answer` as a ProgressEvent.
 
 Nothing raises out of a handler: anything the hook cannot read or decide is FAILED with a
 message naming what and where (fail closed).
@@ -21,28 +22,29 @@ from cloudformation_cli_python_lib import (
 )
 
 from .. import TYPE_NAME
-from ..assess import Resource, assess
 from ..core import supported_types
-from ..exemptions import stack_name_of
 from ..invocation import invocation_of
 from ..models import TypeConfigurationModel
 from ..settings import ConfigurationError, settings_of
 from ..trust_sources import TrustUnavailable
-from .answer import Answer, failed, progress_event, verdict
+from .answer import (
+    ERROR_CODES,
+    Answer,
+    configuration_failed,
+    internal_failure,
+    progress_event,
+    trust_failed,
+    unsupported_target,
+)
 from .request_errors import GuardedHook
+from .resource_target import resource_answer
 
 STACK_TARGETS = ("STACK", "CHANGE_SET")
 
 LOG = logging.getLogger(__name__)
 
-_TRUST_ERRORS = {  # TrustUnavailable.code -> the HandlerErrorCode answered
-    "AccessDeniedException": HandlerErrorCode.AccessDenied,
-    "AccessDenied": HandlerErrorCode.AccessDenied,
-    "NoCredentials": HandlerErrorCode.InvalidCredentials,
-    "OrganizationMismatch": HandlerErrorCode.InvalidTypeConfiguration,
-    "AWSOrganizationsNotInUseException": HandlerErrorCode.InvalidTypeConfiguration,
-    **dict.fromkeys(("SnapshotNotConfigured", "SnapshotOrganizationMismatch"), HandlerErrorCode.InvalidTypeConfiguration),
-}
+for _code in ERROR_CODES:  # every code the answer can carry is the library's: a misspelt one fails here, at import
+    HandlerErrorCode[_code]
 
 hook = GuardedHook(TYPE_NAME, TypeConfigurationModel)  # library parse errors in actionable words
 test_entrypoint = hook.test_entrypoint
@@ -89,33 +91,22 @@ def answer_of(
     try:
         return _answer(session, request, type_configuration, target)
     except TrustUnavailable as error:
-        code = _TRUST_ERRORS.get(error.code, HandlerErrorCode.Throttling if error.throttled else HandlerErrorCode.InternalFailure)
-        return failed(code.name, f"{code.name}: {target}: {error}; the hook fails closed.")
+        return trust_failed(target, error)
     except Exception as error:  # noqa: BLE001 - fail closed, never an unhandled exception
         LOG.exception("hook failed on %s", target)
-        return failed(
-            HandlerErrorCode.InternalFailure.name,
-            f"InternalFailure: {target}: the hook could not evaluate this resource "
-            f"({type(error).__name__}); it fails closed. See the hook's logs.",
-        )
+        return internal_failure(target, error)
 
 
 def _answer(session, request, type_configuration, target: str) -> Answer:
     context = request.hookContext
     stack_target = _text(context.targetType) in STACK_TARGETS or _text(context.targetName) in STACK_TARGETS
     if context.targetName not in supported_types() and not stack_target:
-        return failed(
-            HandlerErrorCode.UnsupportedTarget.name,
-            f"UnsupportedTarget: {target}: this hook checks {', '.join(supported_types())}",
-        )
+        return unsupported_target(target, supported_types())
     try:
         raw = type_configuration._serialize() if type_configuration is not None else None
         settings = settings_of(raw)
     except ConfigurationError as error:
-        return failed(
-            HandlerErrorCode.InvalidTypeConfiguration.name,
-            f"InvalidTypeConfiguration: the hook's type configuration does not validate: {error}",
-        )
+        return configuration_failed(error)
 
     invocation = invocation_of(context.awsAccountId, context.stackId)
     if stack_target:
@@ -124,21 +115,8 @@ def _answer(session, request, type_configuration, target: str) -> Answer:
         target_type = _text(context.targetType) if _text(context.targetType) in STACK_TARGETS else _text(context.targetName)
         return stack_target_answer(target_type, _text(context.targetLogicalId), context.targetModel, settings,
                                    invocation, session)
-
-    model = context.targetModel
-    if not isinstance(model, dict) or not isinstance(model.get("resourceProperties"), dict):
-        return failed(
-            HandlerErrorCode.InvalidRequest.name,
-            f"InvalidRequest: {target}: the request carries no resourceProperties object, "
-            "so the resource cannot be checked",
-        )
-
-    resource = Resource(context.targetName, _text(context.targetLogicalId), model["resourceProperties"])
-    assessment = assess([resource], settings, invocation, session, stack_name=stack_name_of(context.stackId),
-                        named=model["resourceProperties"])
-    trust = assessment.trust
-    return verdict(target, assessment.judged, f"{target}: every destination and grant is trusted ({trust.describe()})",
-                   notes=assessment.notes)
+    return resource_answer(target, context.targetName, _text(context.targetLogicalId), context.targetModel, settings,
+                           invocation, session)
 
 
 def _text(value: object) -> str:

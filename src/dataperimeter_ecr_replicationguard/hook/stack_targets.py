@@ -35,8 +35,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from cloudformation_cli_python_lib import HandlerErrorCode
-
 from ..assess import Resource, assess
 from ..core import supported_types
 from ..exemptions import stack_name_of
@@ -45,7 +43,7 @@ from ..settings import Settings
 from ..template import Context, NotATemplate, Resolver, TemplateResource, resolved, template_resources
 from ..template.resources import Unexpanded, unexpanded
 from ..template.yaml_loader import TemplateSyntaxError, load_template_text
-from .answer import Answer, failed, verdict
+from .answer import INVALID_REQUEST, Answer, failed, verdict
 
 KNOWN_AFTER_APPLY = "Fn::KnownAfterApply"  # marks a {{changeSet:...}} value: never trusted
 _MARKER = "{{changeSet:"
@@ -256,4 +254,4 @@ def _mark_known_after_apply(value: Any) -> Any:
 
 
 def _failed(message: str) -> Answer:
-    return failed(HandlerErrorCode.InvalidRequest.name, message)
+    return failed(INVALID_REQUEST, message)

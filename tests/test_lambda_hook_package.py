@@ -1,0 +1,90 @@
+"""`make lambda-package` (tools/lambda_package.py): the Lambda hook's deployment package is
+reproducible (the same bytes twice), holds what the function imports and nothing of the registered
+hook's toolchain, and answers the guide's requests on its own: unpacked, in an isolated
+interpreter that sees only the zip's contents and the standard library."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pathlib
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data" / "lambda_hook"
+sys.path.insert(0, str(ROOT / "tools"))
+
+pytestmark = pytest.mark.slow  # pip installs the wheels (from its cache) twice: about 40 s
+
+
+def build(out: pathlib.Path) -> pathlib.Path:
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "lambda_package.py"), "--out", str(out)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    path = pathlib.Path(result.stdout.split()[0])
+    assert path.parent == out and path.name.endswith("-x86_64.zip")
+    return path
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[pathlib.Path, pathlib.Path]:
+    return build(tmp_path_factory.mktemp("first")), build(tmp_path_factory.mktemp("second"))
+
+
+def test_two_builds_give_the_same_bytes(built):
+    first, second = built
+    assert first.read_bytes() == second.read_bytes()
+    digest = hashlib.sha256(first.read_bytes()).hexdigest()
+    assert (first.parent / (first.name + ".sha256")).read_text() == f"{digest}  {first.name}\n"
+
+
+def test_the_package_holds_the_door_and_its_dependencies_only(built):
+    with zipfile.ZipFile(built[0]) as archive:
+        infos = archive.infolist()
+    names = [i.filename for i in infos]
+    assert names == sorted(names)
+    assert all(i.date_time == (1980, 1, 1, 0, 0, 0) and (i.external_attr >> 16) == 0o644 for i in infos)
+    assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", "/RECORD")) or n.startswith("bin/")]
+    tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert tops == {"dataperimeter_ecr_replicationguard", "yaml", "_yaml", "jsonschema", "jsonschema_specifications",
+                    "referencing", "rpds", "attr", "attrs", "typing_extensions.py"}
+    assert "dataperimeter_ecr_replicationguard/lambda_hook/handler.py" in names
+    assert "dataperimeter_ecr_replicationguard/schema.json" in names
+    assert any(n.startswith("rpds/") and n.endswith("-x86_64-linux-gnu.so") for n in names)  # the Lambda's platform
+    assert built[0].stat().st_size < 5_000_000  # the registered hook's package is about 19 MB
+
+
+ISOLATED = """
+import json, sys
+sys.path[:0] = [{tree!r}]
+import os
+os.environ["GUARD_CONFIGURATION"] = json.dumps({configuration!r})
+os.environ["AWS_REGION"] = "us-west-2"
+from dataperimeter_ecr_replicationguard.lambda_hook.handler import handler
+print(json.dumps(handler(json.loads({event!r}), None)))
+print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}})))
+"""
+
+
+@pytest.mark.parametrize("name", ["resource-replication-update-foreign.json", "stack-replication-foreign.json",
+                                  "resource-repository-create-trusted.json"])
+def test_the_unpacked_package_answers_on_its_own(built, tmp_path, name):
+    case = json.loads((DATA / name).read_text(encoding="utf-8"))
+    event = case["event"]
+    if "payload" in case:  # the templates inline (no network here): the door reads targetModel as it reads the payload
+        event["requestData"].pop("payload")
+        event["requestData"]["targetModel"] = case["payload"]
+    with zipfile.ZipFile(built[0]) as archive:
+        archive.extractall(tmp_path / "tree")
+    code = ISOLATED.format(tree=str(tmp_path / "tree"), configuration=case["configuration"], event=json.dumps(event))
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    response_line, modules_line = result.stdout.strip().splitlines()[-2:]
+    response = json.loads(response_line)
+    assert response["hookStatus"] == case["expect"]["hookStatus"], response
+    assert response.get("errorCode") == case["expect"].get("errorCode")
+    assert not {"boto3", "botocore", "cloudformation_cli_python_lib", "cfnlint"} & set(json.loads(modules_line))
