@@ -3,6 +3,8 @@ boto3 only when a reader is asked to build clients. Checked in a fresh interpret
 
 from __future__ import annotations
 
+import pytest
+
 from test_import_path import PACKAGE, modules_after
 
 
@@ -12,8 +14,9 @@ def test_the_registered_hook_import_path_does_not_load_aws_api():
     assert not {m for m in loaded if m == f"{PACKAGE}.aws_api" or m.startswith(f"{PACKAGE}.aws_api.")}
 
 
-def test_the_configuration_source_loads_no_boto3_of_its_own():
-    found = modules_after(f"import {PACKAGE}.aws_api.configuration_source")
-    assert f"{PACKAGE}.aws_api.configuration_source" in found["all"]  # so the check above can fail
+@pytest.mark.parametrize("module", ["configuration_source", "shapes"])
+def test_the_pure_modules_load_no_boto3_of_their_own(module):
+    found = modules_after(f"import {PACKAGE}.aws_api.{module}")
+    assert f"{PACKAGE}.aws_api.{module}" in found["all"]  # so the check above can fail
     added = set(found["all"]) - set(found["library"])
     assert not {m for m in added if m.split(".")[0] in ("boto3", "botocore", "moto")}
