@@ -30,7 +30,7 @@ from .accounts import ROLE_VARIABLE, Accounts, AccountUnavailable, aws_error
 from .events import Call, EnvelopeError, read_event
 from .notify import TOPIC_VARIABLE
 from .remediation import RemediationSettingError, remediation_of
-from .verdict import Verdict, judge_call, undecided_call
+from .verdict import Verdict, assessed, judge_call, undecided_call
 
 LOG = logging.getLogger(__name__)
 GENERATOR_ID = "ecr-perimeter-guard/detective"
@@ -157,13 +157,10 @@ class Detective:
         return respond.remediate(verdict, wanted, member, judge=self._judge_live_replication)
 
     def _judge_live_replication(self, call: Call, resource: Any) -> Any:
-        from ..assess import assess
         from ..aws_api.configuration_source import cached_configuration
-        from ..invocation import Invocation
 
         settings = cached_configuration(self.environ, lambda: self.session.client("ssm"))
-        invocation = Invocation(account_id=call.account, region=call.region, partition=call.partition)
-        return assess([resource], settings, invocation, self.session, stack_name="")
+        return assessed(call, [resource], settings, self.session)
 
     def _notify(self, topic: str, verdict: Verdict, summary: Mapping[str, Any], remediation: Any) -> str:
         from .notify import message, publish

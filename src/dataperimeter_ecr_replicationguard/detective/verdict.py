@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..assess import Assessed, Resource, assess
+from ..assess import Assessed, Assessment, Resource, assess
 from ..aws_api import shapes
 from ..core.values import data
 from ..exemptions import Judged
@@ -88,14 +88,22 @@ def judge_call(call: Call, settings: Settings, *, session: Any = None, live: Liv
         resources, undecided = _read_live(call, resource_type, f"the event cannot be read ({error})", live)
         if not resources:
             return Verdict(call, read_from, undecided=tuple(undecided))
-    invocation = Invocation(account_id=call.account, region=call.region, partition=call.partition)
     try:
-        assessment = assess(resources, settings, invocation, session, stack_name="", today=today)
+        assessment = assessed(call, resources, settings, session, today=today)
     except TrustUnavailable as error:
         reason = f"the trusted set cannot be read ({data(str(error), 300)})"
         return Verdict(call, read_from, undecided=tuple(undecided) + tuple(
             Undecided(r.resource_type, r.logical_id, reason) for r in resources))
     return Verdict(call, read_from, assessed=assessment.resources, undecided=tuple(undecided), notes=assessment.notes)
+
+
+def assessed(call: Call, resources: Sequence[Resource], settings: Settings, session: Any = None, *,
+             today: datetime.date | None = None) -> Assessment:
+    """The one flow on resources of this call: the call's account is the deploying account, its
+    Region and partition the stack's; no stack name (an exemption matches on the resource ARN,
+    the logical ID here, and the account). Raises ``TrustUnavailable``."""
+    invocation = Invocation(account_id=call.account, region=call.region, partition=call.partition)
+    return assess(resources, settings, invocation, session, stack_name="", today=today)
 
 
 def undecided_call(call: Call, reason: str) -> Verdict:
