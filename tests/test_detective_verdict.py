@@ -11,6 +11,7 @@ import pytest
 
 from dataperimeter_ecr_replicationguard.assess import Resource
 from dataperimeter_ecr_replicationguard.aws_api import shapes
+from dataperimeter_ecr_replicationguard.aws_api.live import NotRead
 from dataperimeter_ecr_replicationguard.detective.events import EnvelopeError, read_event
 from dataperimeter_ecr_replicationguard.detective.verdict import LIVE, judge_call, undecided_call
 from dataperimeter_ecr_replicationguard.settings import parse_settings
@@ -18,15 +19,6 @@ from dataperimeter_ecr_replicationguard.settings import parse_settings
 DATA = pathlib.Path(__file__).resolve().parent / "data" / "cloudtrail"
 MINE = DATA / "detective"
 MEMBER, TRUSTED, FOREIGN = "111122223333", "444455556666", "999988887777"
-from dataclasses import dataclass  # noqa: E402
-
-
-@dataclass(frozen=True)
-class NotRead:  # aws_api.live.NotRead's shape, until live.py is merged
-    what: str
-    reason: str
-
-
 SETTINGS = parse_settings({"TrustedAccountIds": TRUSTED})
 
 
