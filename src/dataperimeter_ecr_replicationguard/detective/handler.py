@@ -22,7 +22,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..core.values import data
@@ -34,7 +35,6 @@ from .verdict import Verdict, assessed, judge_call, undecided_call
 
 LOG = logging.getLogger(__name__)
 GENERATOR_ID = "ecr-perimeter-guard/detective"
-SOURCE = "detective"
 
 
 class DeliveryFailed(Exception):
@@ -46,20 +46,54 @@ class UnreadableEvent(Exception):
     """The event is not one this control reads (its envelope says what and where)."""
 
 
+VARIABLES = ("GUARD_CONFIGURATION", "GUARD_CONFIGURATION_PARAMETER", ROLE_VARIABLE, TOPIC_VARIABLE,
+             "GUARD_REMEDIATION", "GUARD_REMEDIATION_DRY_RUN")
+_detectives: dict[tuple[Any, ...], Detective] = {}
+_detectives_lock = threading.Lock()
+
+
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    """The Lambda entrypoint."""
-    return Detective.from_environment(os.environ, context).handle(event)
+    """The Lambda entrypoint. One :class:`Detective` per execution environment (and set of
+    variables): its session, clients and assumed member credentials serve every warm invocation."""
+    LOG.setLevel(logging.INFO)
+    arn = getattr(context, "invoked_function_arn", "") or ""
+    key = (arn, tuple(os.environ.get(name, "") for name in VARIABLES))
+    with _detectives_lock:
+        detective = _detectives.get(key)
+    if detective is None:
+        detective = Detective.from_environment(os.environ, context)
+        with _detectives_lock:
+            _detectives[key] = detective
+    return detective.handle(event)
+
+
+def forget_detectives() -> None:
+    """Drop what :func:`handler` keeps between invocations (tests)."""
+    with _detectives_lock:
+        _detectives.clear()
 
 
 class Detective:
     """One execution environment's detective control: the Lambda's own session and account, the
     member role to act in other accounts, the environment's settings variables."""
 
-    def __init__(self, environ: Mapping[str, str], session: Any, own_account: str, *, accounts: Accounts | None = None):
+    def __init__(self, environ: Mapping[str, str], session: Any, own_account: str, *,
+                 live_clients: Callable[[Any, str], Any] | None = None):
         self.environ = environ
         self.session = session
         self.own_account = own_account
-        self.accounts = accounts or Accounts(session, own_account, environ.get(ROLE_VARIABLE, ""))
+        self.accounts = Accounts(session, own_account, environ.get(ROLE_VARIABLE, ""))
+        self.live_clients = live_clients  # (member session, Region) -> aws_api.live.LiveClients
+        self._clients: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+    def client(self, session: Any, service: str, region: str | None) -> Any:
+        """A client of ``session``, made once per session, service and Region."""
+        key = (str(id(session)), service, region or "")
+        held = self._clients.get(key)
+        if held is None or held[0] is not session:
+            held = (session, session.client(service, region_name=region) if region else session.client(service))
+            self._clients[key] = held
+        return held[1]
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str], context: Any) -> Detective:
@@ -91,7 +125,7 @@ class Detective:
         from ..settings import ConfigurationError
 
         try:
-            settings = cached_configuration(self.environ, lambda: self.session.client("ssm"))
+            settings = cached_configuration(self.environ, lambda: self.client(self.session, "ssm", None))
         except ConfigurationError as error:
             return undecided_call(call, f"the detective control's settings do not validate: {error}")
         return judge_call(call, settings, session=self.session, live=self._live_read)
@@ -115,9 +149,8 @@ class Detective:
             summary["remediation"] = remediation
         if member is not None:
             try:
-                client = member.client("securityhub", region_name=call.region)
-                delivered = findings.deliver(client, verdict, generator_id=GENERATOR_ID, source=SOURCE,
-                                             remediation=remediation)
+                client = self.client(member, "securityhub", call.region)
+                delivered = findings.deliver(client, verdict, generator_id=GENERATOR_ID, remediation=remediation)
                 summary.update(delivered)
             except Exception as error:  # noqa: BLE001 - reported below, and the invocation fails
                 problems.append(f"Security Hub: {aws_error(error)}")
@@ -141,7 +174,12 @@ class Detective:
             session = self.accounts.session_for(call.account, call.partition)
         except AccountUnavailable as error:
             return [NotRead(f"the live configuration of {call.account} {call.region}", str(error))]
-        clients = LiveClients.of(session, call.region)
+        key = (str(id(session)), "live", call.region)
+        held = self._clients.get(key)
+        if held is None or held[0] is not session:
+            held = (session, (self.live_clients or LiveClients.of)(session, call.region))
+            self._clients[key] = held
+        clients = held[1]
         return read_one(clients, call.event_source, call.event_name, call.request_parameters,
                         account=call.account, region=call.region, partition=call.partition)
 
@@ -159,7 +197,7 @@ class Detective:
     def _judge_live_replication(self, call: Call, resource: Any) -> Any:
         from ..aws_api.configuration_source import cached_configuration
 
-        settings = cached_configuration(self.environ, lambda: self.session.client("ssm"))
+        settings = cached_configuration(self.environ, lambda: self.client(self.session, "ssm", None))
         return assessed(call, [resource], settings, self.session)
 
     def _notify(self, topic: str, verdict: Verdict, summary: Mapping[str, Any], remediation: Any) -> str:
@@ -171,7 +209,7 @@ class Detective:
                    for u in verdict.undecided]
         arguments = message(summary["call"], listed, remediation)
         region = topic.split(":")[3] if topic.count(":") >= 5 else None
-        return publish(self.session.client("sns", region_name=region), topic, arguments)
+        return publish(self.client(self.session, "sns", region), topic, arguments)
 
     def _log(self, summary: dict[str, Any]) -> dict[str, Any]:
         LOG.info("%s", json.dumps(summary, sort_keys=True, default=str))

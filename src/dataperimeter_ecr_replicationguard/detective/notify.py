@@ -20,7 +20,7 @@ _SUBJECT = 100
 _ORDER = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 
 
-def message(call: Mapping[str, Any], findings: Sequence[Mapping[str, Any]], remediation: Mapping[str, Any] | None) -> dict:
+def message(call: Mapping[str, Any], findings: Sequence[Mapping[str, Any]], remediation: Mapping[str, Any] | None) -> dict[str, Any]:
     """The ``Publish`` arguments (without ``TopicArn``) for one verdict."""
     body: dict[str, Any] = {"call": dict(call), "findings": [], "omittedFindings": 0}
     if remediation is not None:

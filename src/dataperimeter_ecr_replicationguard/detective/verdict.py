@@ -75,7 +75,7 @@ def judge_call(call: Call, settings: Settings, *, session: Any = None, live: Liv
                today: datetime.date | None = None) -> Verdict:
     """The verdict on one call that changed something (``call.watched``, no ``errorCode``)."""
     resource_type = TYPE_OF_CALL.get((call.event_source, call.event_name), "")
-    read_from, undecided = EVENT, []
+    read_from, undecided = EVENT, list[Undecided]()
     try:
         if call.omitted:
             raise shapes.Unreadable("CloudTrail cut the record (\"omitted\": true)", "detail.omitted")
