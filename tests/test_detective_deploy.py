@@ -372,3 +372,34 @@ def test_the_templates_and_the_fixtures_are_where_the_docs_say():
     for path in (CENTRAL, MEMBER, STACKSET):
         assert (ROOT / path).is_file()
     assert pathlib.Path(FIXTURES).is_dir() and len(fixtures()) >= 10
+
+
+def _api_names(source: str) -> set[str]:
+    """The ECR operations a module calls: ``client.describe_x`` / ``client.get_x`` attributes and the
+    operations it paginates (``_paginated(client, "describe_x", ...)``), as IAM action names."""
+    import re
+
+    calls = set(re.findall(r"\.((?:describe|get|put)_[a-z_]+)\b", source))
+    calls |= set(re.findall(r'_paginated\(\w+, "([a-z_]+)"', source))
+    calls -= {"get_paginator"}
+    return {"".join(part.capitalize() for part in name.split("_")) for name in calls}
+
+
+def test_the_member_role_reads_what_the_live_reader_and_the_remediation_call_and_nothing_else():
+    from dataperimeter_ecr_replicationguard.aws_api import live
+    from dataperimeter_ecr_replicationguard.detective import respond
+
+    found = grants(member(lambda t: t["Resources"]["MemberRole"]["Properties"]["Policies"], region="us-east-1"))
+    ecr = {a.split(":")[1] for a in found if a.startswith(("ecr:", "ecr-public:"))}
+    reader = _api_names(pathlib.Path(live.__file__).read_text(encoding="utf-8"))
+    assert reader == {"DescribeRegistry", "GetRegistryPolicy", "DescribeRepositories", "GetRepositoryPolicy",
+                      "DescribePullThroughCacheRules", "DescribeRepositoryCreationTemplates"}
+    assert ecr == reader  # ecr-public: DescribeRepositories and GetRepositoryPolicy, the same names
+    assert {a for a in found if a.startswith("ecr-public:")} == {"ecr-public:DescribeRepositories",
+                                                                 "ecr-public:GetRepositoryPolicy"}
+    remediation_calls = _api_names(pathlib.Path(respond.__file__).read_text(encoding="utf-8"))
+    assert remediation_calls == {"DescribeRegistry", "PutReplicationConfiguration"}
+    policy = member(lambda t: t["Resources"]["RemediationPolicy"]["Properties"]["PolicyDocument"], region="us-east-1",
+                    Remediation="KeepTrusted")
+    assert set(grants([{"PolicyDocument": policy}])) | {"ecr:DescribeRegistry"} == {
+        f"ecr:{name}" for name in remediation_calls}
