@@ -174,6 +174,34 @@ def test_an_event_that_is_not_a_cloudtrail_ecr_call_fails_the_invocation_so_it_i
         world.run({**event("put-replication-trusted.json"), "source": "aws.s3"})
 
 
+def test_the_trusted_set_can_come_from_organizations_as_for_the_hook(world):
+    organizations = boto3.client("organizations", region_name="us-east-1")
+    org = organizations.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    sister = organizations.create_account(AccountName="dr", Email="dr@example.com")["CreateAccountStatus"]["AccountId"]
+    boto3.client("ssm", region_name="eu-west-1").put_parameter(
+        Name="guard-settings", Type="String", Overwrite=True,
+        Value=json.dumps({"AccountSource": "Organizations", "TrustedOrganizationIds": org}))
+    to_sister = json.loads(json.dumps(event("put-replication-foreign-destination.json")).replace(TRUSTED, sister))
+    summary = world.run(to_sister)  # the sister account is trusted, the foreign one still not
+    assert [(f["ruleId"], FOREIGN in f["message"]) for f in summary["failing"]] == [
+        ("ECR-REPLICATION-UNTRUSTED-DESTINATION", True)]
+    only_sister = copy.deepcopy(to_sister)
+    only_sister["detail"]["requestParameters"]["replicationConfiguration"]["rules"][0]["destinations"].pop()
+    assert world.run(later(only_sister, 1))["status"] == "compliant"
+
+
+def test_an_exempted_finding_is_reported_as_a_warning_and_does_not_fail(world):
+    boto3.client("ssm", region_name="eu-west-1").put_parameter(
+        Name="guard-settings", Type="String", Overwrite=True, Value=json.dumps({
+            "TrustedAccountIds": TRUSTED, "Exemptions": json.dumps([{"LogicalIds": [REGISTRY], "Reason": "SEC-7 DR",
+                                                                     "Expires": "2999-01-01"}])}))
+    summary = world.run(event("put-replication-foreign-destination.json"))
+    assert summary["status"] == "compliant" and summary["failing"] == []
+    [finding] = world.findings()
+    assert finding["Compliance"]["Status"] == "WARNING" and "SEC-7 DR" in fields(finding)["Exemption"]
+    assert world.notices() == []
+
+
 # -- events the adapter cannot read ----------------------------------------------------------------
 
 
@@ -230,7 +258,7 @@ def test_an_event_that_can_be_read_neither_from_the_record_nor_live_is_an_undeci
     assert fields(finding)["RuleId"] == "ECR-PERIMETER-UNDECIDED" and finding["Compliance"]["Status"] == "FAILED"
     assert "AccessDeniedException" in finding["Description"]
     [notice] = world.notices()
-    assert notice["findings"][0]["ruleId"] == "UNDECIDED"
+    assert notice["findings"][0]["ruleId"] == "ECR-PERIMETER-UNDECIDED"
 
 
 def test_settings_that_do_not_validate_make_every_call_an_undecided_finding(world):

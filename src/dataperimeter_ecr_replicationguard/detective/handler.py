@@ -138,6 +138,8 @@ class Detective:
                                    "call": _call_summary(call), "readFrom": verdict.read_from,
                                    "failing": [_finding_summary(r.logical_id, j.finding) for r, j in verdict.failing],
                                    "undecided": [{"arn": u.arn, "reason": u.reason} for u in verdict.undecided]}
+        if verdict.notes:
+            summary["notes"] = list(verdict.notes)
         problems: list[str] = []
         try:
             member = self.accounts.session_for(call.account, call.partition)
@@ -201,11 +203,12 @@ class Detective:
         return assessed(call, [resource], settings, self.session)
 
     def _notify(self, topic: str, verdict: Verdict, summary: Mapping[str, Any], remediation: Any) -> str:
+        from ..aws_api.security_hub import UNDECIDED
         from .notify import message, publish
 
         listed = [{"ruleId": f["ruleId"], "severity": f["severity"], "resource": f["resource"], "path": f["path"],
                    "message": f["message"], "remediation": f["remediation"]} for f in summary["failing"]]
-        listed += [{"ruleId": "UNDECIDED", "severity": "HIGH", "resource": u.arn, "message": u.reason}
+        listed += [{"ruleId": UNDECIDED, "severity": "HIGH", "resource": u.arn, "message": u.reason}
                    for u in verdict.undecided]
         arguments = message(summary["call"], listed, remediation)
         region = topic.split(":")[3] if topic.count(":") >= 5 else None
