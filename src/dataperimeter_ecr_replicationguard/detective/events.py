@@ -13,7 +13,7 @@ Text from the event is data: every message quotes it escaped and cut (``core.val
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,11 +138,8 @@ def caller_of(identity: Any) -> str | None:
 
 
 def _account(event: Mapping[str, Any], detail: Mapping[str, Any]) -> str:
-    recipient, envelope = detail.get("recipientAccountId"), event.get("account")
-    account = recipient if recipient is not None else envelope
-    if not is_account_id(account):
-        where = "/detail/recipientAccountId" if recipient is not None else "/account"
-        raise EnvelopeError(f"{where} is {_shown(account)}, not a 12-digit account ID")
+    account = _placed(event, detail, "recipientAccountId", "account", is_account_id, "a 12-digit account ID")
+    envelope = event.get("account")
     if envelope is not None and envelope != account:
         # EventBridge keeps the account of the event when a rule forwards it to another bus.
         raise EnvelopeError(f"/account {_shown(envelope)} is not /detail/recipientAccountId {account}: "
@@ -151,12 +148,18 @@ def _account(event: Mapping[str, Any], detail: Mapping[str, Any]) -> str:
 
 
 def _region(event: Mapping[str, Any], detail: Mapping[str, Any]) -> str:
-    recorded, envelope = detail.get("awsRegion"), event.get("region")
-    region = recorded if recorded is not None else envelope
-    if not is_region(region):
-        where = "/detail/awsRegion" if recorded is not None else "/region"
-        raise EnvelopeError(f"{where} is {_shown(region)}, not a Region code")
-    return region
+    return _placed(event, detail, "awsRegion", "region", is_region, "a Region code")
+
+
+def _placed(event: Mapping[str, Any], detail: Mapping[str, Any], key: str, envelope_key: str,
+            valid: Callable[[Any], bool], what: str) -> str:
+    """The record's ``key``, else the envelope's ``envelope_key``; it must be ``valid``."""
+    recorded = detail.get(key)
+    value = recorded if recorded is not None else event.get(envelope_key)
+    if not valid(value):
+        where = f"/detail/{key}" if recorded is not None else f"/{envelope_key}"
+        raise EnvelopeError(f"{where} is {_shown(value)}, not {what}")
+    return str(value)
 
 
 def _text(value: Any) -> str:
