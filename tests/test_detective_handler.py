@@ -278,6 +278,19 @@ def test_the_document_can_come_from_the_environment_instead(world):
     assert world.run(event("put-replication-foreign-destination.json"))["status"] == "compliant"
 
 
+def test_an_error_while_judging_is_an_undecided_finding_not_a_lost_event(world, monkeypatch):
+    from dataperimeter_ecr_replicationguard.detective import verdict
+
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(entry, "judge_call", broken)
+    assert verdict.judge_call is not broken
+    summary = world.run(event("put-replication-foreign-destination.json"))
+    assert summary["status"] == "failing" and "KeyError" in summary["undecided"][0]["reason"]
+    assert [fields(f)["RuleId"] for f in world.findings()] == ["ECR-PERIMETER-UNDECIDED"]
+
+
 # -- what cannot be delivered ----------------------------------------------------------------------
 
 

@@ -117,7 +117,12 @@ class Detective:
         if not call.watched:
             return self._log({"status": "ignored", "call": _call_summary(call),
                               "reason": f"{data(call.event_name)} is not a call this control judges"})
-        verdict = self.judge(call)
+        try:
+            verdict = self.judge(call)
+        except Exception as error:  # noqa: BLE001 - fail closed: an undecided finding, never silence
+            LOG.exception("could not judge %s", call.describe())
+            verdict = undecided_call(call, f"the detective control could not judge the call ({type(error).__name__}); "
+                                           "see its logs")
         return self.report(verdict)
 
     def judge(self, call: Call) -> Verdict:
