@@ -131,7 +131,8 @@ def test_a_foreign_destination_set_with_the_cli_is_a_security_hub_finding_in_the
     assert fields(finding)["RuleId"] == "ECR-REPLICATION-UNTRUSTED-DESTINATION"
     assert fields(finding)["Caller"] == f"arn:aws:sts::{MEMBER}:assumed-role/Admin/alice"
     assert fields(finding)["Path"] == "/ReplicationConfiguration/Rules/0/Destinations/1/RegistryId"
-    assert FOREIGN in finding["Description"] and "rules.md" in finding["Remediation"]["Recommendation"]["Text"]
+    assert FOREIGN in finding["Description"] and FOREIGN in finding["Remediation"]["Recommendation"]["Text"]
+    assert finding["Remediation"]["Recommendation"]["Url"].startswith("https://docs.aws.amazon.com/")
     assert summary["imported"] == [finding["Id"]]
     [notice] = world.notices()
     assert notice["call"]["account"] == MEMBER and notice["findings"][0]["ruleId"] == "ECR-REPLICATION-UNTRUSTED-DESTINATION"
