@@ -261,7 +261,8 @@ def test_defaults_make_a_valid_configuration_that_excludes_the_hook_stack():
     # blocks the stack update that fixes it).
     assert config["StackFilters"]["StackNames"]["Exclude"] == [
         "ecr-perimeter-guard", "ecr-perimeter-guard-rollout", "ecr-perimeter-guard-bucket",
-        "ecr-perimeter-guard-organizations-read-role", "ecr-perimeter-guard-snapshot"]
+        "ecr-perimeter-guard-organizations-read-role", "ecr-perimeter-guard-snapshot",
+        "ecr-perimeter-guard-detective", "ecr-perimeter-guard-detective-rollout", "ecr-perimeter-guard-detective-member"]
     jsonschema.validate(config["Properties"], SCHEMA["typeConfiguration"])
     assert parse_settings(config["Properties"]).trust_deploying_account is True
 

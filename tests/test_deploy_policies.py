@@ -263,7 +263,8 @@ def test_the_scp_stops_member_administrators_minting_or_changing_a_hook_role(act
 
 @pytest.mark.parametrize("stack", ["StackSet-ecr-perimeter-guard-x", "ecr-perimeter-guard-rollout",
                                    "ecr-perimeter-guard-bucket", "ecr-perimeter-guard-organizations-read-role",
-                                   "ecr-perimeter-guard-snapshot"])
+                                   "ecr-perimeter-guard-snapshot", "ecr-perimeter-guard-detective",
+                                   "ecr-perimeter-guard-detective-rollout", "ecr-perimeter-guard-detective-member"])
 def test_the_scp_keeps_the_excluded_stack_names_for_the_stackset(stack):
     """The hook skips these names (so a bad configuration never blocks its own fix): in member
     accounts only the StackSet may use them, or any developer could name a stack so to skip it."""

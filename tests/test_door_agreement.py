@@ -132,7 +132,7 @@ def test_the_agreement_is_not_vacuous(invoke, tmp_path):
 
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "src" / "dataperimeter_ecr_replicationguard"
-DOORS = ("hook", "cli", "lambda_hook")
+DOORS = ("hook", "cli", "lambda_hook", "detective")
 FLOW = {"resolve_trust", "evaluate", "judge", "findings_of", "named_accounts"}  # what assess wires
 
 
@@ -154,4 +154,4 @@ def test_no_door_wires_the_flow_itself():
     wired = {str(p.relative_to(PACKAGE)): sorted(_imported_names(p) & FLOW) for p in modules}
     assert {m: names for m, names in wired.items() if names} == {}
     callers = sorted(str(p.relative_to(PACKAGE)) for p in modules if "assess" in _imported_names(p))
-    assert callers == ["cli/scan_file.py", "hook/resource_target.py", "hook/stack_targets.py"]
+    assert callers == ["cli/scan_file.py", "detective/verdict.py", "hook/resource_target.py", "hook/stack_targets.py"]

@@ -211,7 +211,12 @@ def _demo() -> int:
             if note.get("remediationMessage"):
                 print(f"   fix:     {note['remediationMessage']}")
         print()
-    print(f"{len(examples)} example requests evaluated through hook.handlers.hook; {surprises} unexpected verdicts")
+    from ..detective.demo import run_demo  # the detective door on the same configuration, offline
+
+    events, detective_surprises = run_demo(print)
+    surprises += detective_surprises
+    print(f"{len(examples)} example requests evaluated through hook.handlers.hook and {events} CloudTrail event "
+          f"through the detective control; {surprises} unexpected verdicts")
     return EXIT_OK if not surprises else EXIT_FINDINGS
 
 
