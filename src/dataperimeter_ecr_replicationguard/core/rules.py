@@ -138,6 +138,11 @@ TEMPLATE_UNRESOLVED_TRANSFORM = Rule("ECR-TEMPLATE-UNRESOLVED-TRANSFORM", H, U, 
     "resources are not known until CloudFormation processes it. Fails unless --allow-unresolved. Fix: scan "
     "the processed template (aws cloudformation get-template --template-stage Processed), or give the "
     "values with --parameter.")
+AUDIT_NOT_AUDITED = Rule("ECR-AUDIT-NOT-AUDITED", H, INV, "A part of the live configuration was not audited",
+    "hook-handler audit: an account, a Region or one read of it (a role that cannot be assumed, a Region not "
+    "enabled, an access-denied or failing call) could not be read, so what it holds is not known. It is never "
+    "reported as compliant, never exempted, and the audit exits 3 (incomplete). Fix: deploy the read role "
+    "(deploy/audit-read-role.yaml) in the account, enable or drop the Region, or allow the call the message names.")
 PERIMETER = Rule("ECR-PERIMETER", INFO, ANNOTATION, "The target is inside the perimeter",
     "The hook's PASSED annotation of a compliant target (no finding).")
 PERIMETER_STALE_TRUST = Rule("ECR-PERIMETER-STALE-TRUST", M, ANNOTATION, "The trusted set came from a stale cached membership",
@@ -172,6 +177,7 @@ RULES: tuple[Rule, ...] = (
     REPLICATION_MALFORMED,
     TEMPLATE_UNREADABLE,
     TEMPLATE_UNRESOLVED_TRANSFORM,
+    AUDIT_NOT_AUDITED,
     PERIMETER,
     PERIMETER_STALE_TRUST,
     PERIMETER_NOT_EXPANDED,

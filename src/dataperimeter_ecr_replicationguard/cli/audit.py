@@ -1,0 +1,347 @@
+"""``hook-handler audit``: the hook's verdict on the ECR configuration that already exists, in
+every account and Region named, read live with boto3.
+
+It reads what the hook would have judged had it been there when each thing was made: the
+registry's replication rules (``DescribeRegistry``), the registry policy, every repository and
+its policy, pull-through cache rules, repository creation templates and, in ``us-east-1``, public
+repositories and their policies (``aws_api/live.py``, shared with the detective control). Each
+is judged by :func:`..assess.assess` with the same settings (``--config``, validated against
+``schema.json``, and the setting flags of ``scan``) and trust sources as the hook, the audited
+account being the "deploying" account (``TrustDeployingAccount``).
+
+Scope (``audit_scope.py``): the caller's account and Region by default; ``--regions`` (or
+``all`` enabled Regions); ``--accounts`` or ``--organization`` (optionally
+``--organizational-unit-ids``) with ``--role-name`` assumed in each account. Reads run in a
+bounded thread pool (``audit_run.py``, ``--concurrency``) with adaptive retries.
+
+Whatever cannot be read (a role that cannot be assumed, a Region not enabled, an access-denied
+call) is reported as not audited (``ECR-AUDIT-NOT-AUDITED``), with the reason, and never as
+compliant. Output: the formats of ``scan`` (text with a table per account, json, sarif, junit);
+each (account, Region) is a "file" named ``account/Region``, each resource named by its ARN.
+
+Exit status: 0 everything was read and nothing fails, 1 findings fail, 3 the audit is incomplete
+(something was not audited; findings may fail too), 2 a usage error or a scope that cannot be
+worked out (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.rules import AUDIT_NOT_AUDITED
+from ..exemptions import expired_exemptions
+from ..settings import SETTING_NAMES
+from . import audit_scope
+from .audit_run import Audit, PairResult, Progress, Reader, location, run
+from .audit_scope import ACCOUNT_ID, OU_ID, REGION_NAME, ROLE_NAME, AccountScope, ClientFactory, ScopeError
+from .exit_codes import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from .output import FORMATS, ScanReport
+from .scan import _ALIASES, UsageError, _colour, _flag, _is_terminal, _outputs, _today, settings_of
+
+DEFAULT_CONCURRENCY = 16
+MAX_CONCURRENCY = 128
+
+
+def add_parser(commands: Any) -> None:
+    audit = commands.add_parser(
+        "audit",
+        help="judge the live ECR configuration of accounts and Regions with the hook's own checks",
+        description=__doc__.split("\n\n")[0],
+    )
+    scope = audit.add_argument_group("scope")
+    scope.add_argument("--regions", metavar="REGIONS",
+                       help="comma-separated Regions, or 'all' for every Region enabled in each account "
+                            "(default: the session's Region)")
+    scope.add_argument("--accounts", metavar="IDS", help="comma-separated account IDs (default: the caller's)")
+    scope.add_argument("--organization", action="store_true",
+                       help="every ACTIVE account of the organization (from its management or a delegated "
+                            "administrator account)")
+    scope.add_argument("--organizational-unit-ids", metavar="IDS",
+                       help="with --organization: only the ACTIVE accounts beneath these OUs (or roots)")
+    scope.add_argument("--role-name", metavar="NAME",
+                       help="the read role to assume in every account (deploy/audit-read-role.yaml); without it "
+                            "only the caller's own account is read, with the caller's credentials")
+    scope.add_argument("--external-id", metavar="ID", help="the ExternalId the role's trust policy asks for")
+    scope.add_argument("--profile", metavar="NAME", help="the AWS profile to start from (default: the SDK's chain)")
+    scope.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
+                       help=f"(account, Region) pairs read at once (default {DEFAULT_CONCURRENCY})")
+    audit.add_argument("--config", metavar="FILE",
+                       help="type configuration JSON: the set-type-configuration document, or its Properties")
+    settings = audit.add_argument_group("trust settings (same names and meaning as the type configuration)")
+    for name in SETTING_NAMES:
+        settings.add_argument(_flag(name), *_ALIASES.get(name, []), dest=name, metavar="VALUE",
+                              help=f"the {name} setting (as in the type configuration)")
+    audit.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format on stdout (default: text)")
+    audit.add_argument("--output-file", action="append", default=[], metavar="[FORMAT=]FILE",
+                       help="write the --format output to FILE instead of stdout; FORMAT=FILE writes that format to "
+                            "FILE as well (repeatable)")
+    verbosity = audit.add_mutually_exclusive_group()
+    verbosity.add_argument("--quiet", "-q", action="store_true", help="text: only failing findings and the tables")
+    verbosity.add_argument("--verbose", "-v", action="store_true", help="text: also every resource that passes")
+    audit.add_argument("--progress", action="store_true",
+                       help="show progress on stderr even when it is not a terminal (a line per tenth of the accounts)")
+    audit.add_argument("--today", help=argparse.SUPPRESS)  # YYYY-MM-DD, for reproducible exemption expiry
+
+
+@dataclass
+class AuditReport:
+    """The scan-shaped report every format renders, and what the audit adds: the accounts and
+    the results of each (account, Region)."""
+
+    report: ScanReport
+    accounts: list[AccountScope]
+    results: list[PairResult] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return all(r.audited for r in self.results)
+
+    def not_audited(self) -> list[PairResult]:
+        return [r for r in self.results if not r.audited]
+
+    def rows(self) -> list[dict]:
+        """One row per account: Regions read, resources, findings, and what was not audited."""
+        by_account: dict[str, list[PairResult]] = {}
+        for result in self.results:
+            by_account.setdefault(result.account, []).append(result)
+        rows = []
+        for scope in self.accounts:
+            results = by_account.get(scope.account, [])
+            regions = [r for r in results if r.region]
+            planned = len(set(scope.planned) | {r.region for r in regions}) if scope.planned or regions else 0
+            missing = [(location(r.account, r.region), what, why) for r in results for what, why in r.not_read]
+            records = [rec for r in results for rec in r.records if rec.finding.rule_id != AUDIT_NOT_AUDITED.id]
+            rows.append({
+                "account": scope.account,
+                "name": scope.name,
+                "regions": sorted({r.region for r in regions}),
+                "regionsRead": sum(1 for r in regions if r.audited),
+                "regionsPlanned": planned,
+                "resources": sum(r.resources for r in results),
+                "findings": len(records),
+                "failing": sum(1 for rec in records if rec.failing),
+                "exempted": sum(1 for rec in records if rec.judged.exempted),
+                "complete": not missing,
+                "notAudited": [{"where": where, "what": what, "reason": why} for where, what, why in missing],
+                "notes": [note for r in results for note in r.notes],
+            })
+        return rows
+
+
+def run_command(args: argparse.Namespace, reader: Reader | None = None, session: Any = None) -> int:
+    """``hook-handler audit``. ``reader`` and ``session`` are for tests (default: the live reader
+    and a boto3 session from the SDK's chain)."""
+    try:
+        outputs = _outputs(args.format, args.output_file)
+        audit = audit_report(args, reader, session)
+        for fmt, target in outputs:
+            _write(audit, fmt, target, args)
+    except (UsageError, ScopeError) as error:
+        print(f"hook-handler audit: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if not audit.complete:
+        missing = audit.not_audited()
+        first = missing[0]
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        what, why = first.not_read[0]
+        print(f"hook-handler audit: incomplete: {location(first.account, first.region)}: not audited: {what}: "
+              f"{why}{more}", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    return EXIT_FINDINGS if audit.report.failing else EXIT_OK
+
+
+def audit_report(args: argparse.Namespace, reader: Reader | None = None, session: Any = None) -> AuditReport:
+    settings = settings_of(args)
+    today = _today(args.today)
+    if not 1 <= args.concurrency <= MAX_CONCURRENCY:
+        raise UsageError(f"--concurrency {args.concurrency}: expected 1 to {MAX_CONCURRENCY}")
+    if args.organizational_unit_ids is not None and not args.organization:
+        raise UsageError("--organizational-unit-ids needs --organization")
+    if args.organization and args.accounts is not None:
+        raise UsageError("--accounts and --organization are exclusive: name the accounts, or list the organization")
+    if args.role_name is not None and not ROLE_NAME.fullmatch(args.role_name):
+        raise UsageError(f"--role-name {audit_scope.cut(args.role_name, 80)!r} is not an IAM role name (path/name)")
+    wanted: list[str] | None
+    if args.regions is not None and args.regions.strip().lower() == "all":
+        wanted = None
+    else:
+        wanted = audit_scope.parse_list(args.regions, REGION_NAME, "--regions", "a Region name") or []
+    if session is None:
+        session = _session(args.profile)
+    factory = ClientFactory(session)
+    home = session.region_name or (wanted[0] if wanted else "")
+    if not home:
+        raise UsageError("no Region: give --regions, or set one (AWS_REGION, AWS_DEFAULT_REGION or the profile's region)")
+    caller, partition = audit_scope.caller_identity(factory, home)
+    if args.organization:
+        parents = audit_scope.parse_list(args.organizational_unit_ids, OU_ID, "--organizational-unit-ids",
+                                         "an OU ID (ou-...) or root ID (r-...)")
+        accounts = [AccountScope(a, name) for a, name in audit_scope.organization_accounts(factory, home, parents)]
+        if not accounts:
+            raise ScopeError("the organization lists no ACTIVE account" + (" beneath those OUs" if parents else ""))
+    elif args.accounts is not None:
+        accounts = [AccountScope(a) for a in audit_scope.parse_list(args.accounts, ACCOUNT_ID, "--accounts",
+                                                                   "a 12-digit account ID")]
+    else:
+        accounts = [AccountScope(caller)]
+    for scope in accounts:
+        scope.planned = (home,) if args.regions is None else tuple(wanted or ())
+    others = [s.account for s in accounts if s.account != caller]
+    if others and args.role_name is None:
+        raise UsageError(f"reading account {others[0]}" + (f" and {len(others) - 1} more" if len(others) > 1 else "")
+                         + f" needs --role-name (the caller's credentials read only {caller})")
+
+    def prepare(scope: AccountScope) -> None:
+        if args.role_name is not None:
+            credentials = audit_scope.assume(factory, home, partition, scope.account, args.role_name, args.external_id)
+            if isinstance(credentials, str):
+                scope.not_audited = credentials
+                return
+            scope.credentials = credentials
+        if args.regions is None:
+            scope.regions = (home,)
+            return
+        audit_scope.regions_of(scope, wanted, audit_scope.enabled_regions(factory, scope, home))
+
+    trust_session = session if settings.account_source != "Static" else None
+    audit = Audit(factory, settings, reader or live_reader, trust_session=trust_session, today=today)
+    progress = None
+    multi = len(accounts) > 1
+    if multi and (args.progress or _is_terminal(sys.stderr)):
+        progress = Progress(sys.stderr, terminal=_is_terminal(sys.stderr))
+    results = sorted(run(audit, accounts, prepare, args.concurrency, progress), key=lambda r: (r.account, r.region))
+    report = ScanReport(expired_exemptions=expired_exemptions(settings.exemptions, today))
+    for result in results:  # an account not audited at all is a "file" named by the account alone
+        report.files.append(result.entry)
+        report.records.extend(result.records)
+    return AuditReport(report, sorted(accounts, key=lambda s: s.account), results)
+
+
+def live_reader(clients: Any, *, account: str, region: str, partition: str) -> Any:
+    """The live configuration of one account and Region (``aws_api/live.py``)."""
+    from ..aws_api import live
+
+    return live.read_registry(live.LiveClients.of(clients, region), account=account, region=region,
+                              partition=partition)
+
+
+def _session(profile: str | None) -> Any:
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        return boto3.session.Session(profile_name=profile)
+    except BotoCoreError as error:
+        raise UsageError(f"--profile {profile}: {error}") from None
+
+
+# -- output -------------------------------------------------------------------------------------
+
+
+def _write(audit: AuditReport, fmt: str, target: str | None, args: argparse.Namespace) -> None:
+    if fmt == "text":
+        text = render_text(audit, colour=target is None and _colour(sys.stdout), quiet=args.quiet, verbose=args.verbose)
+    elif fmt == "json":
+        text = render_json(audit)
+    elif fmt == "sarif":
+        text = render_sarif(audit)
+    else:
+        text = render_junit(audit)
+    if target is None or target == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise UsageError(f"cannot write --output-file {target}: {error.strerror}") from None
+
+
+def render_text(audit: AuditReport, colour: bool = False, quiet: bool = False, verbose: bool = False) -> str:
+    """The scan's text (findings, with ``account/Region`` for the file), its file-count summary
+    line replaced by the audit's, then one row per account and every part not audited."""
+    lines = FORMATS["text"](audit.report, colour=colour, quiet=quiet, verbose=verbose).splitlines()[:-1]
+    rows = audit.rows()
+    if lines:
+        lines.append("")
+    header = ("account", "name", "Regions", "resources", "failing", "exempted", "status")
+    table = [header] + [(r["account"], r["name"][:24], f"{r['regionsRead']}/{r['regionsPlanned'] or '?'}", str(r["resources"]),
+                         str(r["failing"]), str(r["exempted"]), _status(r)) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
+    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths)) + "  " + row[-1] for row in table]
+    missing = [m for r in rows for m in r["notAudited"]]
+    if missing:
+        lines.append("")
+        lines += [f"not audited: {m['where']}: {m['what']}: {m['reason']}" for m in missing]
+    notes = [note for r in rows for note in r["notes"]]
+    lines += notes
+    s = audit.report.summary()
+    verdict = "FAILED" if s["failing"] else "passed"
+    if colour and s["failing"]:
+        verdict = f"\033[31m\033[1m{verdict}\033[0m"
+    read = sum(r["regionsRead"] for r in rows)
+    lines.append(
+        f"{verdict}: {len(rows)} account(s), {read} account-Region(s) read, {s['resources']} ECR resource(s), "
+        f"{s['findings'] - len(missing)} finding(s): {s['failing'] - len(missing)} failing, {s['exempted']} exempted"
+        + (f"; INCOMPLETE: {len(missing)} part(s) not audited" if missing else "")
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _status(row: dict) -> str:
+    if row["complete"]:
+        return "audited"
+    if not row["regions"]:
+        return "not audited: " + row["notAudited"][0]["reason"]
+    return f"incomplete: {len(row['notAudited'])} part(s) not audited"
+
+
+def render_json(audit: AuditReport) -> str:
+    """The scan's document (``files`` are the (account, Region) pairs read), plus ``audit``."""
+    document = json.loads(FORMATS["json"](audit.report))
+    rows = audit.rows()
+    document["audit"] = {
+        "complete": audit.complete,
+        "summary": {
+            "accounts": len(rows),
+            "accountsComplete": sum(1 for r in rows if r["complete"]),
+            "regionsRead": sum(r["regionsRead"] for r in rows),
+            "notAudited": sum(len(r["notAudited"]) for r in rows),
+        },
+        "accounts": rows,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_sarif(audit: AuditReport) -> str:
+    """The scan's SARIF; the run's invocation says whether everything was read, and names
+    every part not audited as a tool execution notification (results carry them too)."""
+    document = json.loads(FORMATS["sarif"](audit.report))
+    run_ = document["runs"][0]
+    run_["tool"]["driver"]["fullName"] = "DataPerimeter::ECR::ReplicationGuard hook-handler audit"
+    run_["invocations"] = [{
+        "executionSuccessful": audit.complete,
+        "toolExecutionNotifications": [
+            {"level": "error", "message": {"text": f"not audited: {m['where']}: {m['what']}: {m['reason']}"}}
+            for r in audit.rows() for m in r["notAudited"]
+        ],
+    }]
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_junit(audit: AuditReport) -> str:
+    """The scan's JUnit: a suite per (account, Region) with ECR resources or a part not audited."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(FORMATS["junit"](audit.report))
+    root.set("name", "hook-handler audit")
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+__all__ = ["AuditReport", "add_parser", "audit_report", "run_command"]
+
