@@ -67,9 +67,13 @@ class World:
     latency: tuple[float, float] = (0.0, 0.0)  # seconds, uniform between
     deny: set[tuple[str, str, str]] = field(default_factory=set)  # (account or *, region or *, API)
     throttle: dict[str, int] = field(default_factory=dict)  # API -> how many more calls to throttle
+    rate: float = 0.0  # calls a second per (account, Region) before ThrottlingException (0: no limit)
+    throttled_calls: int = 0
+    buckets: dict[tuple[str, str], list[float]] = field(default_factory=dict)  # (account, Region) -> [tokens, at]
     page_size: int = 20  # the most Organizations answers per page
     empty_pages: bool = True  # Organizations: an empty page (with NextToken) before the last
     calls: dict[str, int] = field(default_factory=dict)
+    made: set[tuple[str, str, str]] = field(default_factory=set)  # (caller or role, signing service, API)
     seen_keys: set[str] = field(default_factory=set)
     imported: list[dict] = field(default_factory=list)  # Security Hub findings
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -78,12 +82,33 @@ class World:
         with self.lock:
             self.calls[api] = self.calls.get(api, 0) + 1
 
+    def actions(self, kind: str) -> set[str]:
+        """IAM actions (``service:Api``) called with the caller's (``caller``) or a role's (``role``) credentials."""
+        with self.lock:
+            return {f"{service}:{api}" for who, service, api in self.made if who == kind}
+
     def throttled(self, api: str) -> bool:
         with self.lock:
             left = self.throttle.get(api, 0)
             if left > 0:
                 self.throttle[api] = left - 1
                 return True
+            return False
+
+    def over_rate(self, account: str, region: str) -> bool:
+        """A token bucket per (account, Region), ``rate`` a second with a burst of ``rate``, as
+        ECR limits a registry's API calls."""
+        if not self.rate:
+            return False
+        now = time.monotonic()
+        with self.lock:
+            tokens, at = self.buckets.get((account, region), [self.rate, now])
+            tokens = min(self.rate, tokens + (now - at) * self.rate)
+            if tokens < 1:
+                self.buckets[(account, region)] = [tokens, now]
+                self.throttled_calls += 1
+                return True
+            self.buckets[(account, region)] = [tokens - 1, now]
             return False
 
     def denied(self, account: str, region: str, api: str) -> bool:
@@ -108,6 +133,12 @@ def handler_for(world: World) -> type[http.server.BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:  # quiet
             pass
 
+        def do_GET(self) -> None:  # noqa: N802 - the http.server name
+            """``/stats``: the calls answered so far (for a benchmark running the server in another process)."""
+            with world.lock:
+                stats = {"calls": dict(world.calls), "throttled": world.throttled_calls}
+            self._send(200, "application/json", json.dumps(stats).encode())
+
         def do_POST(self) -> None:  # noqa: N802 - the http.server name
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             match = _CREDENTIAL.search(self.headers.get("Authorization", ""))
@@ -116,6 +147,10 @@ def handler_for(world: World) -> type[http.server.BaseHTTPRequestHandler]:
             if high:
                 time.sleep(random.uniform(low, high))
             target = self.headers.get("X-Amz-Target", "")
+            action = (target.split(".", 1)[1] if target else "BatchImportFindings" if self.path.startswith("/findings")
+                      else urllib.parse.parse_qs(body.decode()).get("Action", [""])[0])
+            with world.lock:
+                world.made.add(("role" if key.endswith("ROLE") else "caller", service, action))
             try:
                 account = _account_of(world, key)
                 if target:
@@ -225,7 +260,7 @@ def _account_of(world: World, key: str) -> str:
 
 
 def _gate(world: World, account: str, region: str, api: str) -> None:
-    if world.throttled(api):
+    if world.throttled(api) or world.over_rate(account, region):
         raise Fault("ThrottlingException", "Rate exceeded")
     if world.denied(account, region, api):
         raise Fault("AccessDeniedException", f"User: arn:aws:sts::{account}:assumed-role/audit/x is not authorized "
@@ -342,3 +377,47 @@ def environment(endpoint: str, caller: str, region: str = "eu-west-1") -> dict[s
             "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": region, "AWS_DEFAULT_REGION": region,
             "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
             "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+def synthetic(accounts: int, regions: list[str], repositories: int, *, caller: str = "100000000000",
+              latency: tuple[float, float] = (0.0, 0.0), rate: float = 0.0) -> World:
+    """An organization of ``accounts`` members (``caller`` is its management account), each with
+    ``repositories`` repositories (every one with a policy) in each Region, a replication rule,
+    a registry policy and, in us-east-1, two public repositories; one account in ten replicates
+    to a foreign registry."""
+    world = World(latency=latency, rate=rate)
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "Pull", "Effect": "Allow",
+                         "Principal": {"AWS": f"arn:aws:iam::{caller}:root"}, "Action": ["ecr:BatchGetImage"]}]})
+    world.accounts[caller] = Account(name="management")
+    for n in range(accounts):
+        account = f"{200000000000 + n:012d}"
+        member = world.accounts[account] = Account(name=f"member-{n}")
+        for region in regions:
+            registry = member.registry(region)
+            destination = "999999999999" if n % 10 == 0 else caller
+            registry.replication = {"rules": [{"destinations": [{"region": regions[0], "registryId": destination}]}]}
+            registry.registry_policy = policy
+            registry.repositories = {f"team-{n % 7}/app-{r}": policy for r in range(repositories)}
+            if region == "us-east-1":
+                registry.public_repositories = {"public-a": None, "public-b": policy}
+    return world
+
+
+def main(argv: list[str]) -> int:
+    """``python tests/audit_stub.py ACCOUNTS REGIONS REPOSITORIES LOW_MS HIGH_MS RATE``: serve a
+    synthetic world on 127.0.0.1 until stdin closes; prints the endpoint URL first."""
+    import sys
+
+    accounts, regions, repositories = int(argv[0]), argv[1].split(","), int(argv[2])
+    world = synthetic(accounts, regions, repositories, latency=(float(argv[3]) / 1000, float(argv[4]) / 1000),
+                      rate=float(argv[5]))
+    with serving(world) as url:
+        print(url, flush=True)
+        sys.stdin.read()
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))
