@@ -28,7 +28,7 @@ from typing import Any, Iterable, Sequence
 from ..core.partitions import partition_of_region
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
-REGION_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
+REGION_NAME = re.compile(r"[a-z]{2,4}(?:-[a-z0-9]+)+-[0-9]{1,2}")  # as core.values.is_region
 OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}")
 ROLE_NAME = re.compile(r"(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}")
 SESSION_NAME = "ecr-perimeter-guard-audit"
