@@ -73,6 +73,8 @@ class World:
     page_size: int = 20  # the most Organizations answers per page
     empty_pages: bool = True  # Organizations: an empty page (with NextToken) before the last
     calls: dict[str, int] = field(default_factory=dict)
+    in_flight: int = 0
+    most_in_flight: int = 0  # the most calls answered at once
     made: set[tuple[str, str, str]] = field(default_factory=set)  # (caller or role, signing service, API)
     seen_keys: set[str] = field(default_factory=set)
     imported: list[dict] = field(default_factory=list)  # Security Hub findings
@@ -143,6 +145,16 @@ def handler_for(world: World) -> type[http.server.BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             match = _CREDENTIAL.search(self.headers.get("Authorization", ""))
             key, region, service = match.groups() if match else ("", "", "")
+            with world.lock:
+                world.in_flight += 1
+                world.most_in_flight = max(world.most_in_flight, world.in_flight)
+            try:
+                self._answer(body, key, region, service)
+            finally:
+                with world.lock:
+                    world.in_flight -= 1
+
+        def _answer(self, body: bytes, key: str, region: str, service: str) -> None:
             low, high = world.latency
             if high:
                 time.sleep(random.uniform(low, high))

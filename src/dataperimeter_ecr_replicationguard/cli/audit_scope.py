@@ -14,12 +14,13 @@ credentials (``audit.py`` runs it, ``audit_run.py`` reads it).
 
 Every client is made from one boto3 session (one copy of the service models), under a lock
 (a boto3 session is not thread-safe), with adaptive retries: the client slows down on
-throttling instead of failing. The standard SDK settings apply (``AWS_PROFILE``/``--profile``,
+throttling instead of failing (``AWS_MAX_ATTEMPTS`` sets the attempts). The standard SDK settings apply (``AWS_PROFILE``/``--profile``,
 ``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_<SERVICE>``, the credential chain).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -56,10 +57,12 @@ class AccountScope:
 
 
 def client_config(**extra: Any) -> Any:
+    """Adaptive retries, ``MAX_ATTEMPTS`` attempts unless ``AWS_MAX_ATTEMPTS`` says otherwise."""
     from botocore.config import Config
 
-    return Config(retries={"mode": "adaptive", "max_attempts": MAX_ATTEMPTS}, connect_timeout=5, read_timeout=20,
-                  **extra)
+    attempts = os.environ.get("AWS_MAX_ATTEMPTS", "")
+    return Config(retries={"mode": "adaptive", "max_attempts": int(attempts) if attempts.isdigit() else MAX_ATTEMPTS},
+                  connect_timeout=5, read_timeout=20, **extra)
 
 
 class Clients:
