@@ -14,7 +14,7 @@ def test_the_registered_hook_import_path_does_not_load_aws_api():
     assert not {m for m in loaded if m == f"{PACKAGE}.aws_api" or m.startswith(f"{PACKAGE}.aws_api.")}
 
 
-@pytest.mark.parametrize("module", ["configuration_source", "shapes"])
+@pytest.mark.parametrize("module", ["configuration_source", "shapes", "live", "security_hub"])
 def test_the_pure_modules_load_no_boto3_of_their_own(module):
     found = modules_after(f"import {PACKAGE}.aws_api.{module}")
     assert f"{PACKAGE}.aws_api.{module}" in found["all"]  # so the check above can fail

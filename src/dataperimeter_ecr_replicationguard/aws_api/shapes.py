@@ -354,6 +354,11 @@ def _registry(params: Mapping[str, Any], where: str, account: str) -> str:
     return registry
 
 
+def valid_name(value: Any) -> str | None:
+    """``value`` if it is a repository name or prefix ECR accepts, else ``None``."""
+    return value if isinstance(value, str) and _NAME.fullmatch(value) is not None else None
+
+
 def _name(value: Any, where: str) -> str:
     text = _string(value, where)
     if _NAME.fullmatch(text) is None:
