@@ -34,7 +34,7 @@ OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}")
 ROLE_NAME = re.compile(r"(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}")
 SESSION_NAME = "ecr-perimeter-guard-audit"
 ROLE_SECONDS = 3600  # one account's Regions are read together, well within the hour
-MAX_ATTEMPTS = 10  # adaptive retries: the client's own rate limiter backs off on throttling
+MAX_ATTEMPTS = 10  # attempts in all (the first and 9 retries); the adaptive rate limiter backs off on throttling
 
 
 class ScopeError(Exception):
@@ -61,7 +61,8 @@ def client_config(**extra: Any) -> Any:
     from botocore.config import Config
 
     attempts = os.environ.get("AWS_MAX_ATTEMPTS", "")
-    return Config(retries={"mode": "adaptive", "max_attempts": int(attempts) if attempts.isdigit() else MAX_ATTEMPTS},
+    total = int(attempts) if attempts.isdigit() and int(attempts) > 0 else MAX_ATTEMPTS
+    return Config(retries={"mode": "adaptive", "total_max_attempts": total},
                   connect_timeout=5, read_timeout=20, **extra)
 
 
@@ -89,7 +90,8 @@ class ClientFactory:
 
     def client(self, service: str, region: str, credentials: dict[str, str] | None = None, config: Any = None,
                **kwargs: Any) -> Any:
-        config = client_config() if config is None else client_config().merge(config)
+        # The caller's other settings stand; the retries are the audit's (adaptive, AWS_MAX_ATTEMPTS).
+        config = client_config() if config is None else config.merge(client_config())
         keys = {}
         if credentials is not None:
             keys = {"aws_access_key_id": credentials["AccessKeyId"],
