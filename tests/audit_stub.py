@@ -77,7 +77,8 @@ class World:
     most_in_flight: int = 0  # the most calls answered at once
     made: set[tuple[str, str, str]] = field(default_factory=set)  # (caller or role, signing service, API)
     seen_keys: set[str] = field(default_factory=set)
-    imported: list[dict] = field(default_factory=list)  # Security Hub findings
+    imported: list[dict] = field(default_factory=list)  # Security Hub: every finding imported, in order
+    findings: dict[tuple[str, str], dict] = field(default_factory=dict)  # (account, Id) -> its latest import
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, api: str) -> None:
@@ -159,7 +160,8 @@ def handler_for(world: World) -> type[http.server.BaseHTTPRequestHandler]:
             if high:
                 time.sleep(random.uniform(low, high))
             target = self.headers.get("X-Amz-Target", "")
-            action = (target.split(".", 1)[1] if target else "BatchImportFindings" if self.path.startswith("/findings")
+            hub = {"/findings/import": "BatchImportFindings", "/findings": "GetFindings"}.get(self.path.split("?")[0])
+            action = (target.split(".", 1)[1] if target else hub if hub
                       else urllib.parse.parse_qs(body.decode()).get("Action", [""])[0])
             with world.lock:
                 world.made.add(("role" if key.endswith("ROLE") else "caller", service, action))
@@ -169,8 +171,8 @@ def handler_for(world: World) -> type[http.server.BaseHTTPRequestHandler]:
                     api = target.split(".", 1)[1]
                     payload = json.loads(body or b"{}")
                     self._json(self._json_call(target, api, payload, account, region))
-                elif self.path.startswith("/findings/import"):
-                    self._rest("BatchImportFindings", account, region, json.loads(body or b"{}"))
+                elif hub:
+                    self._rest(hub, account, region, json.loads(body or b"{}"))
                 else:
                     form = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()}
                     self._query(service, form, account, region)
@@ -188,10 +190,26 @@ def handler_for(world: World) -> type[http.server.BaseHTTPRequestHandler]:
         def _rest(self, api: str, account: str, region: str, payload: dict) -> None:
             world.count(api)
             _gate(world, account, region, api)
+            if api == "GetFindings":  # the filters the audit sends, applied; one page
+                def keep(finding: dict) -> bool:
+                    return all(any(finding.get(name) == c["Value"] for c in conditions)
+                               for name, conditions in payload.get("Filters", {}).items())
+                with world.lock:
+                    found = [f for (who, _), f in world.findings.items() if who == account and f["Region"] == region
+                             and keep(f)]
+                self._json({"Findings": found}, content_type="application/json")
+                return
+            failed = []
             with world.lock:
-                world.imported.extend(payload.get("Findings", []))
-            self._json({"FailedCount": 0, "SuccessCount": len(payload.get("Findings", [])), "FailedFindings": []},
-                       content_type="application/json")
+                for finding in payload.get("Findings", []):
+                    if finding.get("AwsAccountId") != account:
+                        failed.append({"Id": finding.get("Id"), "ErrorCode": "AccessDeniedException",
+                                       "ErrorMessage": "the finding names another account"})
+                        continue
+                    world.imported.append(finding)
+                    world.findings[(account, finding["Id"])] = finding
+            self._json({"FailedCount": len(failed), "SuccessCount": len(payload.get("Findings", [])) - len(failed),
+                        "FailedFindings": failed}, content_type="application/json")
 
         def _query(self, service: str, form: dict, account: str, region: str) -> None:
             api = form.get("Action", "")

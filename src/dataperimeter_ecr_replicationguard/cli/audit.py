@@ -16,7 +16,8 @@ bounded thread pool (``audit_run.py``, ``--concurrency``) with adaptive retries.
 
 Whatever cannot be read (a role that cannot be assumed, a Region not enabled, an access-denied
 call) is reported as not audited (``ECR-AUDIT-NOT-AUDITED``), with the reason, and never as
-compliant. Output: the formats of ``scan`` (text with a table per account, json, sarif, junit);
+compliant. ``--security-hub`` imports the findings in ASFF into each account's Security Hub
+(``audit_hub.py``). Output: the formats of ``scan`` (text with a table per account, json, sarif, junit);
 each (account, Region) is a "file" named ``account/Region``, each resource named by its ARN.
 
 Exit status: 0 everything was read and nothing fails, 1 findings fail, 3 the audit is incomplete
@@ -82,6 +83,9 @@ def add_parser(commands: Any) -> None:
     verbosity = audit.add_mutually_exclusive_group()
     verbosity.add_argument("--quiet", "-q", action="store_true", help="text: only failing findings and the tables")
     verbosity.add_argument("--verbose", "-v", action="store_true", help="text: also every resource that passes")
+    audit.add_argument("--security-hub", action="store_true",
+                       help="import the findings into each account's Security Hub, in each Region (ASFF), and resolve "
+                            "the ones the audit imported before that no longer hold")
     audit.add_argument("--progress", action="store_true",
                        help="show progress on stderr even when it is not a terminal (a line per tenth of the accounts)")
     audit.add_argument("--today", help=argparse.SUPPRESS)  # YYYY-MM-DD, for reproducible exemption expiry
@@ -208,7 +212,12 @@ def audit_report(args: argparse.Namespace, reader: Reader | None = None, session
         audit_scope.regions_of(scope, wanted, audit_scope.enabled_regions(factory, scope, home))
 
     trust_session = session if settings.account_source != "Static" else None
-    audit = Audit(factory, settings, reader or live_reader, trust_session=trust_session, today=today)
+    after = None
+    if args.security_hub:
+        from .audit_hub import Importer
+
+        after = Importer(factory)
+    audit = Audit(factory, settings, reader or live_reader, trust_session=trust_session, today=today, after=after)
     progress = None
     multi = len(accounts) > 1
     if multi and (args.progress or _is_terminal(sys.stderr)):

@@ -38,8 +38,9 @@ NOT_AUDITED_REMEDIATION = ("Deploy the read role (deploy/audit-read-role.yaml) i
 
 # reader(clients, account=, region=, partition=) -> Resource or NotRead(what, reason) items (aws_api.live.read_registry)
 Reader = Callable[..., Iterable[Any]]
-# after(scope, region, partition, assessment) -> a note (e.g. findings imported), run in the worker
-After = Callable[[AccountScope, str, str, Assessment], str | None]
+# after(scope, region, partition, assessment, not_read) -> (a note, why it failed or None), run in the worker
+# once the pair is judged (the Security Hub import)
+After = Callable[[AccountScope, str, str, Assessment, list[tuple[str, str]]], tuple[str, str | None]]
 
 
 @dataclass
@@ -119,9 +120,13 @@ class Audit:
             result.entry.resources.append(ResourceEntry(resource.logical_id, resource.resource_type, None))
             result.records += [Record(where, None, judged, is_failing(judged, False)) for judged in assessed.judged]
         if self.after is not None:
-            note = self.after(scope, region, partition, assessment)
+            note, failed = self.after(scope, region, partition, assessment, list(result.not_read))
             if note:
                 result.notes.append(note)
+            if failed:
+                undone = not_audited(scope.account, region, "the Security Hub import", failed)
+                result.records += undone.records
+                result.not_read += undone.not_read
         return result
 
 
