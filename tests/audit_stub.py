@@ -132,6 +132,7 @@ class Fault(Exception):
 def handler_for(world: World) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are two writes: without it each answer waits for a delayed ACK
 
         def log_message(self, *args: Any) -> None:  # quiet
             pass
