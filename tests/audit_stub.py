@@ -365,6 +365,9 @@ def _organizations(world: World, api: str, payload: dict) -> dict:
                  "Arn": f"arn:aws:organizations::123456789012:account/o-a1b2c3d4e5/{a}", "Email": f"{a}@example.com"}
                 for a, acc in sorted(world.accounts.items()) if parent is None or acc.parent == parent]
 
+    if api == "DescribeOrganization":
+        return {"Organization": {"Id": "o-a1b2c3d4e5", "Arn": "arn:aws:organizations::123456789012:organization/"
+                                 "o-a1b2c3d4e5", "FeatureSet": "ALL", "MasterAccountId": "123456789012"}}
     if api == "ListAccounts":
         return _org_page(world, accounts(None), payload, "Accounts")
     if api == "ListAccountsForParent":

@@ -274,9 +274,37 @@ def test_concurrency_is_bounded_and_used(aws):
         account.registry("eu-west-1").repositories = {f"r{k}": POLICY for k in range(3)}
     start(world)
     code, _, err = run_cli("audit", "--organization", "--role-name", ROLE, "--regions", "eu-west-1,us-east-1",
-                           "--concurrency", "4", "--trusted-account-ids", CALLER)
+                           "--concurrency", "4", "--trusted-account-ids", CALLER, "--processes", "1")
     assert code == 0, err
     assert 2 <= world.most_in_flight <= 4
+
+
+def test_worker_processes_give_the_same_report(aws):
+    """--processes 3 (accounts in chunks, each chunk read by a forked worker with its own session
+    and thread pool) reports exactly what one process does, and uses them: more calls in flight
+    than one process's --concurrency."""
+    start, _ = aws
+    world = stub.World(latency=(0.005, 0.01))
+    world.accounts[CALLER] = stub.Account()
+    for n in range(16):
+        account = world.accounts[f"{400000000000 + n:012d}"] = stub.Account(role=None if n == 5 else ROLE)
+        account.registry("eu-west-1").repositories = {f"r{k}": POLICY if k % 2 else None for k in range(4)}
+        account.registry("eu-west-1").replication = {"rules": [{"destinations": [
+            {"region": "eu-west-1", "registryId": FOREIGN if n % 4 == 0 else CALLER}]}]}
+    start(world)
+    argv = ("--organization", "--role-name", ROLE, "--regions", "eu-west-1,ap-east-1", "--concurrency", "2",
+            "--trusted-account-ids", CALLER)
+    one = audit_json(*argv, "--processes", "1")
+    world.most_in_flight = 0
+    three = audit_json(*argv, "--processes", "3", "--progress")
+    assert one[0] == three[0] == 3
+    progress = [line for line in three[2].splitlines() if line.startswith("audit [")]
+    assert progress[-1].startswith("audit [########################] 17/17 accounts, 32/32 Regions read, "
+                                   "17 not fully audited"), progress
+    assert one[1] == three[1]
+    # 4 foreign replications; ap-east-1 in the 16 accounts read; 400000000005, whose role is missing
+    assert one[1]["summary"]["failing"] == 4 + 16 + 1
+    assert world.most_in_flight > 2
 
 
 def test_progress_only_for_several_accounts_and_a_terminal_or_progress(aws):
@@ -304,3 +332,36 @@ def test_the_caller_identity_or_organization_cannot_be_read_exit_2(aws):
     world.deny = {("*", "*", "GetCallerIdentity")}
     code, _, err = run_cli("audit")
     assert code == 2 and "cannot read the caller's identity (sts:GetCallerIdentity): AccessDenied" in err
+
+
+def test_the_trust_sources_of_the_hook_apply(aws, fresh_membership):
+    """AccountSource Organizations: the organization's ACTIVE accounts are trusted, read with the
+    caller's credentials (not the audited accounts' roles); a foreign destination still fails."""
+    start, _ = aws
+    world = organization()
+    del world.accounts[LOCKED]
+    registry = world.accounts[MEMBER].registry("eu-west-1")
+    registry.replication = {"rules": [{"destinations": [{"region": "eu-west-1", "registryId": CALLER}]}]}
+    registry.repositories = {"app": POLICY}
+    world.accounts[MEMBER].registry("us-east-1").public_repositories = {}
+    start(world)
+    code, document, err = audit_json("--organization", "--role-name", ROLE, "--regions", "eu-west-1",
+                                     "--account-source", "Organizations", "--trusted-organization-ids", "o-a1b2c3d4e5",
+                                     "--trust-deploying-account", "false")
+    assert code == 0, (err, failing(document))
+    assert ("caller", "organizations", "DescribeOrganization") in world.made
+    assert not any(who == "role" and service == "organizations" for who, service, _ in world.made)
+    registry.replication["rules"][0]["destinations"].append({"region": "eu-west-1", "registryId": FOREIGN})
+    code, document, err = audit_json("--organization", "--role-name", ROLE, "--regions", "eu-west-1",
+                                     "--account-source", "Organizations", "--trusted-organization-ids", "o-a1b2c3d4e5")
+    assert code == 1 and {r for _, _, r in failing(document)} == {"ECR-REPLICATION-UNTRUSTED-DESTINATION"}, err
+
+
+@pytest.fixture
+def fresh_membership():
+    """The Organizations membership cache is the process's (as in the hook): empty before, emptied after."""
+    from dataperimeter_ecr_replicationguard.trust_sources import membership
+
+    membership.clear_cache()
+    yield
+    membership.clear_cache()

@@ -136,7 +136,7 @@ def test_a_prepare_that_raises_or_refuses_makes_the_account_not_audited():
                                                      "arn:aws:iam::222222222222:role/R: AccessDenied: no")
 
 
-def test_a_trust_source_that_fails_makes_the_pair_not_audited():
+def test_a_trust_source_that_fails_makes_the_pair_not_audited(fresh_membership):
     """AccountSource Organizations without a session: the trusted set cannot be built."""
     settings = {"AccountSource": "Organizations", "TrustedOrganizationIds": "o-a1b2c3d4e5"}
 
@@ -208,3 +208,13 @@ def test_results_keep_findings_not_resources(concurrency):
     gc.collect()
     assert results[0].resources == 50 and len(made) == 50
     assert [ref for ref in made if ref() is not None] == []
+
+
+@pytest.fixture
+def fresh_membership():
+    """The Organizations membership cache is the process's (as in the hook): empty before, emptied after."""
+    from dataperimeter_ecr_replicationguard.trust_sources import membership
+
+    membership.clear_cache()
+    yield
+    membership.clear_cache()

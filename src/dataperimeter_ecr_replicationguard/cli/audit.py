@@ -31,7 +31,7 @@ import argparse
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator, Sequence
 
 from ..core.rules import AUDIT_NOT_AUDITED
 from ..exemptions import expired_exemptions
@@ -41,10 +41,12 @@ from .audit_run import Audit, PairResult, Progress, Reader, location, run
 from .audit_scope import ACCOUNT_ID, OU_ID, REGION_NAME, ROLE_NAME, AccountScope, ClientFactory, ScopeError
 from .exit_codes import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from .output import FORMATS, ScanReport
+from .parallel import WorkerFailed, ordered_map, usable_cpus
 from .scan import _ALIASES, UsageError, _colour, _flag, _is_terminal, _outputs, _today, settings_of
 
 DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 128
+MAX_AUTO_PROCESSES = 4
 
 
 def add_parser(commands: Any) -> None:
@@ -69,7 +71,10 @@ def add_parser(commands: Any) -> None:
     scope.add_argument("--external-id", metavar="ID", help="the ExternalId the role's trust policy asks for")
     scope.add_argument("--profile", metavar="NAME", help="the AWS profile to start from (default: the SDK's chain)")
     scope.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
-                       help=f"(account, Region) pairs read at once (default {DEFAULT_CONCURRENCY})")
+                       help=f"(account, Region) pairs read at once, in each process (default {DEFAULT_CONCURRENCY})")
+    scope.add_argument("--processes", type=int, metavar="N",
+                       help=f"worker processes, each with --concurrency threads (default: one per CPU, at most "
+                            f"{MAX_AUTO_PROCESSES}, from 8 accounts; 1 with AccountSource Organizations or Snapshot)")
     audit.add_argument("--config", metavar="FILE",
                        help="type configuration JSON: the set-type-configuration document, or its Properties")
     settings = audit.add_argument_group("trust settings (same names and meaning as the type configuration)")
@@ -163,6 +168,8 @@ def audit_report(args: argparse.Namespace, reader: Reader | None = None, session
     today = _today(args.today)
     if not 1 <= args.concurrency <= MAX_CONCURRENCY:
         raise UsageError(f"--concurrency {args.concurrency}: expected 1 to {MAX_CONCURRENCY}")
+    if args.processes is not None and not 1 <= args.processes <= 64:
+        raise UsageError(f"--processes {args.processes}: expected 1 to 64")
     if args.organizational_unit_ids is not None and not args.organization:
         raise UsageError("--organizational-unit-ids needs --organization")
     if args.organization and args.accounts is not None:
@@ -174,6 +181,7 @@ def audit_report(args: argparse.Namespace, reader: Reader | None = None, session
         wanted = None
     else:
         wanted = audit_scope.parse_list(args.regions, REGION_NAME, "--regions", "a Region name") or []
+    given_session = session is not None
     if session is None:
         session = _session(args.profile)
     factory = ClientFactory(session)
@@ -198,36 +206,114 @@ def audit_report(args: argparse.Namespace, reader: Reader | None = None, session
     if others and args.role_name is None:
         raise UsageError(f"reading account {others[0]}" + (f" and {len(others) - 1} more" if len(others) > 1 else "")
                          + f" needs --role-name (the caller's credentials read only {caller})")
-
-    def prepare(scope: AccountScope) -> None:
-        if args.role_name is not None:
-            credentials = audit_scope.assume(factory, home, partition, scope.account, args.role_name, args.external_id)
-            if isinstance(credentials, str):
-                scope.not_audited = credentials
-                return
-            scope.credentials = credentials
-        if args.regions is None:
-            scope.regions = (home,)
-            return
-        audit_scope.regions_of(scope, wanted, audit_scope.enabled_regions(factory, scope, home))
-
-    trust_session = session if settings.account_source != "Static" else None
-    after = None
-    if args.security_hub:
-        from .audit_hub import Importer
-
-        after = Importer(factory)
-    audit = Audit(factory, settings, reader or live_reader, trust_session=trust_session, today=today, after=after)
+    plan = Plan(settings=settings, today=today, home=home, partition=partition, wanted=wanted,
+                regions_given=args.regions is not None, role_name=args.role_name, external_id=args.external_id,
+                concurrency=args.concurrency, security_hub=args.security_hub, profile=args.profile,
+                reader=reader or live_reader)
+    processes = process_count(args.processes, settings, len(accounts), injected=given_session)
     progress = None
-    multi = len(accounts) > 1
-    if multi and (args.progress or _is_terminal(sys.stderr)):
+    if len(accounts) > 1 and (args.progress or _is_terminal(sys.stderr)):
         progress = Progress(sys.stderr, terminal=_is_terminal(sys.stderr))
-    results = sorted(run(audit, accounts, prepare, args.concurrency, progress), key=lambda r: (r.account, r.region))
+    if processes > 1:
+        results = _in_processes(plan, accounts, processes, progress)
+    else:
+        results = list(audit_accounts(plan, accounts, factory, progress))
+    results.sort(key=lambda r: (r.account, r.region))
     report = ScanReport(expired_exemptions=expired_exemptions(settings.exemptions, today))
     for result in results:  # an account not audited at all is a "file" named by the account alone
         report.files.append(result.entry)
         report.records.extend(result.records)
     return AuditReport(report, sorted(accounts, key=lambda s: s.account), results)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What every account is audited with: the command line, read once (it reaches worker
+    processes by the fork)."""
+
+    settings: Any
+    today: Any
+    home: str
+    partition: str
+    wanted: list[str] | None
+    regions_given: bool
+    role_name: str | None
+    external_id: str | None
+    concurrency: int
+    security_hub: bool
+    profile: str | None
+    reader: Reader
+
+
+def audit_accounts(plan: Plan, accounts: Sequence[AccountScope], factory: ClientFactory,
+                   progress: Progress | None = None) -> Iterator[PairResult]:
+    """Every (account, Region) result of ``accounts``, read with ``factory``'s clients."""
+    def prepare(scope: AccountScope) -> None:
+        if plan.role_name is not None:
+            credentials = audit_scope.assume(factory, plan.home, plan.partition, scope.account, plan.role_name,
+                                             plan.external_id)
+            if isinstance(credentials, str):
+                scope.not_audited = credentials
+                return
+            scope.credentials = credentials
+        if not plan.regions_given:
+            scope.regions = (plan.home,)
+            return
+        audit_scope.regions_of(scope, plan.wanted, audit_scope.enabled_regions(factory, scope, plan.home))
+
+    trust_session = factory.caller(plan.home) if plan.settings.account_source != "Static" else None
+    after = None
+    if plan.security_hub:
+        from .audit_hub import Importer
+
+        after = Importer(factory)
+    audit = Audit(factory, plan.settings, plan.reader, trust_session=trust_session, today=plan.today, after=after)
+    return run(audit, accounts, prepare, plan.concurrency, progress)
+
+
+def process_count(requested: int | None, settings: Any, accounts: int, injected: bool = False) -> int:
+    """Worker processes: ``--processes``, else one per usable CPU (at most 4) when there are at
+    least 8 accounts. The audit's CPU is botocore's (signing, serialising, parsing each call under
+    one interpreter lock), so one process tops out at latency / CPU per call in flight. One with
+    AccountSource Organizations or Snapshot (the membership cache stays in one process) and for a
+    session given by a test."""
+    if injected or settings.account_source != "Static" or accounts < 2:
+        return 1
+    if requested is not None:
+        return min(requested, accounts)
+    return min(usable_cpus(), MAX_AUTO_PROCESSES) if accounts >= 8 else 1
+
+
+def _in_processes(plan: Plan, accounts: list[AccountScope], processes: int,
+                  progress: Progress | None) -> list[PairResult]:
+    """The accounts in chunks, each audited by a worker process with its own session and thread
+    pool (``plan.concurrency`` threads in each); results in chunk order."""
+    size = max(1, min(16, len(accounts) // (processes * 4)))
+    chunks = [accounts[i:i + size] for i in range(0, len(accounts), size)]
+    if progress is not None:
+        progress.start(len(accounts))
+    results: list[PairResult] = []
+    try:
+        for chunk, found in zip(chunks, ordered_map(_audit_chunk, plan, chunks, processes)):
+            results += found
+            if progress is not None:
+                progress.planned(sum(1 for r in found if r.region))
+                for result in found:
+                    if result.region:
+                        progress.pair_done(result.audited)
+                for scope in chunk:
+                    progress.account_done(any(not r.audited for r in found if r.account == scope.account))
+    except WorkerFailed as error:
+        raise UsageError(f"{error}; --processes 1 audits in this process") from None
+    finally:
+        if progress is not None:
+            progress.close()
+    return results
+
+
+def _audit_chunk(plan: Plan, chunk: list[AccountScope]) -> list[PairResult]:
+    """In a worker process: a session of its own (connections are never shared across a fork)."""
+    return list(audit_accounts(plan, chunk, ClientFactory(_session(plan.profile))))
 
 
 def live_reader(clients: Any, *, account: str, region: str, partition: str) -> Any:

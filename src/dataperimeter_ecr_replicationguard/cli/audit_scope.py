@@ -73,13 +73,16 @@ class Clients:
     session. Quacks like a boto3 session where the live reader asks for clients:
     ``.client(service, region_name=..., config=...)``, plus ``.region_name``."""
 
-    def __init__(self, factory: ClientFactory, credentials: dict[str, str] | None, region_name: str):
+    def __init__(self, factory: ClientFactory, credentials: dict[str, str] | None, region_name: str,
+                 own_retries: bool = True):
         self._factory = factory
         self._credentials = credentials
         self.region_name = region_name
+        self._own_retries = own_retries
 
     def client(self, service: str, region_name: str | None = None, config: Any = None, **kwargs: Any) -> Any:
-        return self._factory.client(service, region_name or self.region_name, self._credentials, config, **kwargs)
+        return self._factory.client(service, region_name or self.region_name, self._credentials, config,
+                                    own_retries=self._own_retries, **kwargs)
 
 
 class ClientFactory:
@@ -91,9 +94,13 @@ class ClientFactory:
         self.made = 0
 
     def client(self, service: str, region: str, credentials: dict[str, str] | None = None, config: Any = None,
-               **kwargs: Any) -> Any:
-        # The caller's other settings stand; the retries are the audit's (adaptive, AWS_MAX_ATTEMPTS).
-        config = client_config() if config is None else config.merge(client_config())
+               own_retries: bool = True, **kwargs: Any) -> Any:
+        # The caller's other settings stand; the retries are the audit's (adaptive, AWS_MAX_ATTEMPTS),
+        # except for a trust source, which keeps its own (its reads run against its own deadline).
+        if config is None:
+            config = client_config()
+        else:
+            config = config.merge(client_config()) if own_retries else client_config().merge(config)
         keys = {}
         if credentials is not None:
             keys = {"aws_access_key_id": credentials["AccessKeyId"],
@@ -105,6 +112,11 @@ class ClientFactory:
 
     def of(self, scope: AccountScope, region: str) -> Clients:
         return Clients(self, scope.credentials, region)
+
+    def caller(self, region: str) -> Clients:
+        """The caller's credentials as a session for the trust sources, which call it from every
+        worker thread (``AccountSource`` ``Organizations`` or ``Snapshot``)."""
+        return Clients(self, None, region, own_retries=False)
 
 
 def cut(text: str, limit: int = 300) -> str:
