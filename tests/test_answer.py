@@ -142,9 +142,11 @@ def test_the_progress_event_says_what_the_answer_says():
     assert [a._serialize() for a in event.annotations] == [
         {"annotationName": "ECR-REPLICATION-UNTRUSTED-DESTINATION", "status": "FAILED", "severityLevel": "HIGH",
          "statusMessage": "Repl /ReplicationConfiguration/Rules/0/Destinations/1/RegistryId: rule 0 destination 1 "
-                          "replicates to registry 000000000001", "remediationMessage": "fix it"},
+                          "replicates to registry 000000000001", "remediationMessage": "fix it",
+         "remediationLink": "https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry-settings-configure.html"},
         {"annotationName": ANNOTATION_STALE_TRUST, "status": "SKIPPED", "severityLevel": "MEDIUM",
-         "statusMessage": "stale", "remediationMessage": STALE_TRUST_REMEDIATION},
+         "statusMessage": "stale", "remediationMessage": STALE_TRUST_REMEDIATION,
+         "remediationLink": "https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html"},
     ]
     passed = progress_event(verdict(TARGET, [], "all trusted"))
     assert (passed.status, passed.errorCode) == (OperationStatus.SUCCESS, None)

@@ -71,8 +71,10 @@ def test_a_foreign_destination_becomes_a_complete_asff_finding():
     assert finding["Title"] == f"{rule.title}: arn:aws:ecr:{REGION}:{ACCOUNT}:registry"
     assert FOREIGN in finding["Description"] and "/ReplicationConfiguration/Rules/0/Destinations/0/RegistryId" in finding["Description"]
     assert finding["Remediation"]["Recommendation"]["Url"] == (
-        "https://example.com/guard/blob/main/docs/rules.md#ecr-replication-untrusted-destination")
+        "https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry-settings-configure.html")
     assert FOREIGN in finding["Remediation"]["Recommendation"]["Text"]
+    assert finding["Remediation"]["Recommendation"]["Text"].endswith(
+        "(see https://example.com/guard/blob/main/docs/rules.md#ecr-replication-untrusted-destination)")
     assert finding["Resources"] == [{"Type": "Other", "Id": f"arn:aws:ecr:{REGION}:{ACCOUNT}:registry",
                                      "Region": REGION, "Partition": "aws"}]
     fields = finding["ProductFields"]
@@ -84,10 +86,17 @@ def test_a_foreign_destination_becomes_a_complete_asff_finding():
     assert finding["Types"][0].startswith("Software and Configuration Checks/")
 
 
-def test_without_a_docs_url_the_text_names_the_rules_section():
+def test_the_url_is_the_published_page_of_the_rule_and_the_resource_type():
     [finding] = findings_for(replication(("us-east-2", FOREIGN)))
-    assert "Url" not in finding["Remediation"]["Recommendation"]
-    assert finding["Remediation"]["Recommendation"]["Text"].endswith("(see docs/rules.md#ecr-replication-untrusted-destination)")
+    assert "(see" not in finding["Remediation"]["Recommendation"]["Text"]
+    repository = shapes.repository_resource({"repositoryName": "app"}, json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ecr:*"}]}),
+        account=ACCOUNT, region=REGION)
+    [public] = [sh.asff_finding(j, repository, observed_at=NOW, source="audit", **COMMON) for j in judged(repository)]
+    assert public["Remediation"]["Recommendation"]["Url"] == (
+        "https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policy-examples.html")
+    undecided = sh.undecided_finding(repository, "x", "y", observed_at=NOW, source="audit", **COMMON)
+    assert undecided["Remediation"]["Recommendation"]["Url"].startswith("https://docs.aws.amazon.com/")
 
 
 def test_the_id_is_stable_per_resource_rule_and_path():

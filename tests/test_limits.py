@@ -30,6 +30,14 @@ RESIDENT_KB = 400 * 2**10
 CHILD = textwrap.dedent(
     """
     import json, resource, sys, time, tracemalloc
+    def own_peak_kb():
+        # ru_maxrss keeps the parent's high-water mark across fork and exec (Linux): a large pytest
+        # process would be counted as this child's. VmHWM is this process's own peak.
+        try:
+            with open("/proc/self/status") as status:
+                return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+        except (OSError, StopIteration):
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     sys.path[:0] = [{tests!r}, {src!r}]
     sys.setrecursionlimit(1000)  # Lambda's default
     from conftest import hook_request, replication
@@ -44,7 +52,7 @@ CHILD = textwrap.dedent(
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     print(json.dumps({{
-        "seconds": seconds, "peak": peak, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "seconds": seconds, "peak": peak, "rss_kb": own_peak_kb(),
         "status": response["hookStatus"], "code": response.get("errorCode"), "message": response.get("message"),
         "annotations": [a["annotationName"] for a in response.get("annotations") or []],
     }}))

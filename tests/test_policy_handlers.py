@@ -35,6 +35,16 @@ CASES = [
      "/UpstreamRegistryUrl"),
 ]
 
+# The published page each type's annotation links to (issue 13: annotations carry remediationLink).
+GUIDE = "https://docs.aws.amazon.com/AmazonECR/latest"
+LINKS = {
+    "AWS::ECR::Repository": f"{GUIDE}/userguide/repository-policy-examples.html",
+    "AWS::ECR::RegistryPolicy": f"{GUIDE}/userguide/registry-permissions-create-replication.html",
+    "AWS::ECR::RepositoryCreationTemplate": f"{GUIDE}/userguide/repository-creation-templates-create.html",
+    "AWS::ECR::PublicRepository": f"{GUIDE}/public/public-repository-policy-examples.html",
+    "AWS::ECR::PullThroughCacheRule": f"{GUIDE}/userguide/pull-through-cache-creating-rule.html",
+}
+
 
 def as_text(properties: dict) -> dict:
     """The same properties with every policy given as a JSON string, as templates often do."""
@@ -50,6 +60,7 @@ def test_create_and_update_through_the_entrypoint(invoke, target, good, bad, whe
     assert failed["hookStatus"] == "FAILED" and failed["errorCode"] == "NonCompliant", failed
     assert f"Target ({target})" in failed["message"] and where in failed["message"]
     assert failed["annotations"][0]["status"] == "FAILED" and failed["annotations"][0]["remediationMessage"]
+    assert failed["annotations"][0]["remediationLink"] == LINKS[target]
     # Update: only the proposed properties decide, both ways.
     worse = invoke(hook_request(target, shape(bad), previous=shape(good), point="UPDATE_PRE_PROVISION", config=CONFIG))
     assert worse["errorCode"] == "NonCompliant"

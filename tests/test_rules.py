@@ -117,7 +117,8 @@ def test_each_checker_reports_its_rules_with_the_rows_severity_and_category(rule
 def test_every_finding_rule_has_an_example_and_the_others_are_the_doors_rules():
     finding_rules = {r.id for r in RULES if r.category != ANNOTATION}
     by_doors = {"ECR-TEMPLATE-UNREADABLE", "ECR-TEMPLATE-UNRESOLVED-TRANSFORM",  # made by hook-handler scan
-                "ECR-AUDIT-NOT-AUDITED"}  # made by hook-handler audit
+                "ECR-AUDIT-NOT-AUDITED",  # made by hook-handler audit
+                "ECR-PERIMETER-UNDECIDED"}  # made by aws_api.security_hub (detective control, audit)
     assert {e[0].id for e in EXAMPLES} == finding_rules - by_doors
 
 
@@ -141,3 +142,23 @@ def test_the_schemas_target_names_are_the_checkers_types():
         names = [t for t in handler["targetNames"] if t.startswith("AWS::ECR::")]
         assert sorted(names) == sorted(CHECKERS), name
         assert set(handler["targetNames"]) - set(names) <= {"STACK", "CHANGE_SET"}, name
+
+
+def test_every_rule_that_reports_something_to_fix_links_a_published_page():
+    """A hook annotation's remediationLink must open on any machine: docs/rules.md travels with the
+    repository, so the link is the AWS documentation page that says how to change the setting."""
+    for rule in RULES:
+        link = rules.remediation_link(rule.id, "AWS::ECR::Repository")
+        if rule is rules.PERIMETER:
+            assert link is None  # the passing annotation: nothing to fix
+            continue
+        assert link is not None and re.fullmatch(r"https://docs\.aws\.amazon\.com/[\w./-]+\.html", link), rule.id
+
+
+def test_a_policy_rule_links_the_policy_page_of_the_type_it_was_found_on():
+    links = {t: rules.remediation_link(rules.POLICY_PUBLIC_PRINCIPAL.id, t) for t in (
+        "AWS::ECR::Repository", "AWS::ECR::RegistryPolicy", "AWS::ECR::RepositoryCreationTemplate",
+        "AWS::ECR::PublicRepository")}
+    assert len(set(links.values())) == 4
+    assert "/public/" in links["AWS::ECR::PublicRepository"]
+    assert rules.remediation_link(rules.POLICY_PUBLIC_PRINCIPAL.id) == rules.remediation_link(rules.POLICY_MALFORMED.id)

@@ -23,13 +23,14 @@ from typing import Any
 
 from ..assess import Resource
 from ..core.findings import Category, Finding
+from ..core.rules import PERIMETER_UNDECIDED, remediation_link
 from ..core.rules import rule as rule_of
 from ..core.values import data
 
 SCHEMA_VERSION = "2018-10-08"
 BATCH = 100  # BatchImportFindings accepts at most 100 findings per call
 TITLE_LIMIT, DESCRIPTION_LIMIT, TEXT_LIMIT, FIELD_LIMIT = 256, 1024, 512, 2048
-UNDECIDED = "ECR-PERIMETER-UNDECIDED"  # the rule id of a resource that could not be read nor judged
+UNDECIDED = PERIMETER_UNDECIDED.id  # the rule of a resource that could be neither read nor judged
 ASFF_PARTITIONS = frozenset({"aws", "aws-cn", "aws-us-gov"})  # Resources[].Partition accepts only these
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})")
 _RESOURCE_TYPES = {"AWS::ECR::Repository": "AwsEcrRepository"}  # ASFF resource types; the rest are "Other"
@@ -56,9 +57,10 @@ def asff_finding(judged_finding: Any, resource: Resource, *, account: str, regio
     """The ASFF finding of one judged finding (``exemptions.Judged``, or a bare ``core.Finding``) on
     ``resource`` (its ``logical_id`` is the ARN, as :mod:`.shapes` makes it). ``source``: what saw it
     (``"cloudtrail:PutReplicationConfiguration"``, ``"audit"``); ``caller``: who made the call;
-    ``created_at``: when the finding was first created (default ``observed_at``); ``docs_url``: where
-    docs/ is published (e.g. ``https://github.com/<owner>/<repo>/blob/main``): then
-    ``Remediation.Recommendation.Url`` is the rule's section of docs/rules.md."""
+    ``created_at``: when the finding was first created (default ``observed_at``);
+    ``Remediation.Recommendation.Url`` is the published AWS page on the fix (``core.rules.remediation_link``);
+    ``docs_url``: where this project's docs/ are published (e.g. ``https://github.com/<owner>/<repo>/blob/main``),
+    then the recommendation text also names the rule's section of docs/rules.md."""
     finding: Finding = getattr(judged_finding, "finding", judged_finding)
     exemption = getattr(judged_finding, "exemption", None)
     expired = getattr(judged_finding, "expired", None)
@@ -80,12 +82,7 @@ def asff_finding(judged_finding: Any, resource: Resource, *, account: str, regio
         description = f"Exempted until {exemption.expires.isoformat()} ({reason}): {description}"
     elif expired is not None:
         fields["ExpiredExemption"] = f"#{expired.index} expired {expired.expires.isoformat()}: {data(expired.reason, 300)}"
-    recommendation: dict[str, str] = {"Text": _cut(finding.remediation or title, TEXT_LIMIT)}
-    if known is not None:
-        if docs_url:
-            recommendation["Url"] = f"{docs_url.rstrip('/')}/{known.help_uri}"
-        else:
-            recommendation["Text"] = _cut(f"{finding.remediation} (see {known.help_uri})", TEXT_LIMIT)
+    recommendation = _recommendation(finding.remediation or title, finding.rule_id, resource.resource_type, docs_url)
     return _finding(
         fid=finding_id(arn, resource.resource_type, finding.rule_id, finding.path),
         resource=resource, account=account, region=region, partition=partition, product_arn=product_arn,
@@ -97,11 +94,11 @@ def asff_finding(judged_finding: Any, resource: Resource, *, account: str, regio
 
 def undecided_finding(resource: Resource, what: str, reason: str, *, account: str, region: str, partition: str,
                       product_arn: str, generator_id: str, observed_at: str, caller: str | None = None, source: str,
-                      created_at: str | None = None) -> dict[str, Any]:
+                      created_at: str | None = None, docs_url: str | None = None) -> dict[str, Any]:
     """A resource that could be neither read nor judged (a cut CloudTrail record whose live state
     could not be read either; an audit call denied): FAILED, never compliant, saying what and why.
     ``resource`` names it (its properties are not read: an empty ``{}`` will do)."""
-    fields = {"RuleId": UNDECIDED, "Category": Category.INVALID.value, "Path": "/", "Subject": data(what, 300),
+    fields = {"RuleId": UNDECIDED, "Category": PERIMETER_UNDECIDED.category, "Path": "/", "Subject": data(what, 300),
               "ResourceType": resource.resource_type, "Source": data(source, 200)}
     if caller:
         fields["Caller"] = data(caller, FIELD_LIMIT)
@@ -109,11 +106,12 @@ def undecided_finding(resource: Resource, what: str, reason: str, *, account: st
         fid=finding_id(resource.logical_id, resource.resource_type, UNDECIDED, ""),
         resource=resource, account=account, region=region, partition=partition, product_arn=product_arn,
         generator_id=generator_id, observed_at=observed_at, created_at=created_at, types=_UNREADABLE_TYPES,
-        severity="HIGH", title=f"The ECR data perimeter could not be checked: {resource.logical_id}",
+        severity=PERIMETER_UNDECIDED.severity.value, title=f"{PERIMETER_UNDECIDED.title}: {resource.logical_id}",
         description=f"{data(what, 300)} could not be read, so it is not known to be inside the perimeter: "
                     f"{data(reason, 600)}",
-        recommendation={"Text": "Give the detective control's or the audit's role read access to this ECR "
-                                "configuration (ecr:Describe*, ecr:Get*Policy), then check again"},
+        recommendation=_recommendation("Give the detective control's or the audit's role read access to this ECR "
+                                       "configuration (ecr:Describe*, ecr:Get*Policy), then check again",
+                                       UNDECIDED, resource.resource_type, docs_url),
         fields=fields, status="FAILED")
 
 
@@ -211,6 +209,19 @@ def _finding(*, fid: str, resource: Resource, account: str, region: str, partiti
         "Workflow": {"Status": "NEW"},
         "RecordState": "ACTIVE",
     }
+
+
+def _recommendation(text: str, rule_id: str, resource_type: str, docs_url: str | None) -> dict[str, str]:
+    """``Text``, and ``Url``: the published AWS page on fixing what the rule reports
+    (``core.rules.remediation_link``, as a hook annotation's ``remediationLink``). ``docs_url`` (where
+    this project's docs/ are published) adds the rule's section of docs/rules.md to the text."""
+    known = rule_of(rule_id)
+    suffix = f" (see {docs_url.rstrip('/')}/{known.help_uri})" if docs_url and known is not None else ""
+    recommendation = {"Text": _cut(text, TEXT_LIMIT - len(suffix)) + suffix}
+    link = remediation_link(rule_id, resource_type)
+    if link:
+        recommendation["Url"] = link
+    return recommendation
 
 
 def _cut(text: str, limit: int) -> str:

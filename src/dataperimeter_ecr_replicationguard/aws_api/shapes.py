@@ -227,14 +227,7 @@ def registry_policy_resource(get_registry_policy_response: Any, *, account: str,
 def repository_resource(repository: Any, policy_text: str | None, *, account: str, region: str,
                         partition: str | None = None) -> Resource:
     """One repository of ``DescribeRepositories`` and its ``GetRepositoryPolicy`` text (``None``: no policy)."""
-    _check_place(account, region, partition)
-    where = "DescribeRepositories.repositories[]"
-    repo = _object(repository, where)
-    name = _name(_required(repo, "repositoryName", where), f"{where}.repositoryName")
-    registry = _registry(repo, where, account)
-    properties: dict[str, Any] = {"RepositoryName": name}
-    if policy_text is not None:
-        properties["RepositoryPolicyText"] = _string(policy_text, "GetRepositoryPolicy.policyText")
+    name, registry, properties = _repository(repository, policy_text, "", account, region, partition)
     return Resource(REPOSITORY, repository_arn(name, account=registry, region=region, partition=partition), properties)
 
 
@@ -266,17 +259,24 @@ def creation_template_resource(template: Any, *, account: str, region: str, part
 def public_repository_resource(repository: Any, policy_text: str | None, *, account: str, region: str,
                                partition: str | None = None) -> Resource:
     """One repository of ECR Public's ``DescribeRepositories`` and its policy text (``None``: no policy)."""
+    name, registry, properties = _repository(repository, policy_text, "ecr-public.", account, region, partition)
+    return Resource(PUBLIC_REPOSITORY, public_repository_arn(name, account=registry,
+                                                             partition=partition or partition_of_region(region)),
+                    properties)
+
+
+def _repository(repository: Any, policy_text: str | None, service: str, account: str, region: str,
+                partition: str | None) -> tuple[str, str, dict[str, Any]]:
+    """A listed repository's name, registry and properties (with its policy text, if any)."""
     _check_place(account, region, partition)
-    where = "ecr-public.DescribeRepositories.repositories[]"
+    where = f"{service}DescribeRepositories.repositories[]"
     repo = _object(repository, where)
     name = _name(_required(repo, "repositoryName", where), f"{where}.repositoryName")
     registry = _registry(repo, where, account)
     properties: dict[str, Any] = {"RepositoryName": name}
     if policy_text is not None:
-        properties["RepositoryPolicyText"] = _string(policy_text, "ecr-public.GetRepositoryPolicy.policyText")
-    return Resource(PUBLIC_REPOSITORY, public_repository_arn(name, account=registry,
-                                                             partition=partition or partition_of_region(region)),
-                    properties)
+        properties["RepositoryPolicyText"] = _string(policy_text, f"{service}GetRepositoryPolicy.policyText")
+    return name, registry, properties
 
 
 # -- the pieces ----------------------------------------------------------------------------

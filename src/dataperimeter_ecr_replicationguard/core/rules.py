@@ -143,6 +143,11 @@ AUDIT_NOT_AUDITED = Rule("ECR-AUDIT-NOT-AUDITED", H, INV, "A part of the live co
     "enabled, an access-denied or failing call) could not be read, so what it holds is not known. It is never "
     "reported as compliant, never exempted, and the audit exits 3 (incomplete). Fix: deploy the read role "
     "(deploy/audit-read-role.yaml) in the account, enable or drop the Region, or allow the call the message names.")
+PERIMETER_UNDECIDED = Rule("ECR-PERIMETER-UNDECIDED", H, INV, "The live ECR configuration could not be read",
+    "A Security Hub finding of the detective control or the audit (aws_api/): an ECR setting could be "
+    "neither read from the call's CloudTrail record (its parameters cut or absent) nor from the live "
+    "configuration (access denied, throttled, not as documented), so it is not known to be compliant. "
+    "Fix: give the reading role ecr:Describe* and ecr:Get*Policy on the registry, then check again.")
 PERIMETER = Rule("ECR-PERIMETER", INFO, ANNOTATION, "The target is inside the perimeter",
     "The hook's PASSED annotation of a compliant target (no finding).")
 PERIMETER_STALE_TRUST = Rule("ECR-PERIMETER-STALE-TRUST", M, ANNOTATION, "The trusted set came from a stale cached membership",
@@ -178,6 +183,7 @@ RULES: tuple[Rule, ...] = (
     TEMPLATE_UNREADABLE,
     TEMPLATE_UNRESOLVED_TRANSFORM,
     AUDIT_NOT_AUDITED,
+    PERIMETER_UNDECIDED,
     PERIMETER,
     PERIMETER_STALE_TRUST,
     PERIMETER_NOT_EXPANDED,
@@ -188,3 +194,38 @@ BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
 def rule(rule_id: str) -> Rule | None:
     return BY_ID.get(rule_id)
+
+
+# Where a reader is told how to change what a rule reports: published AWS documentation, so a hook
+# annotation's ``remediationLink`` opens on any machine (docs/rules.md travels with the repository,
+# not with the hook). A policy rule links the policy page of the resource type it was found on.
+_AWS = "https://docs.aws.amazon.com"
+_ECR_GUIDE = f"{_AWS}/AmazonECR/latest/userguide"
+_POLICY_LINKS = {
+    "AWS::ECR::Repository": f"{_ECR_GUIDE}/repository-policy-examples.html",
+    "AWS::ECR::RegistryPolicy": f"{_ECR_GUIDE}/registry-permissions-create-replication.html",
+    "AWS::ECR::RepositoryCreationTemplate": f"{_ECR_GUIDE}/repository-creation-templates-create.html",
+    "AWS::ECR::PublicRepository": f"{_AWS}/AmazonECR/latest/public/public-repository-policy-examples.html",
+}
+_POLICY_LINK = f"{_AWS}/IAM/latest/UserGuide/reference_policies_condition-keys.html"
+_FAMILY_LINKS = {  # by the rule id's second word: ECR-<family>-...
+    "REPLICATION": f"{_ECR_GUIDE}/registry-settings-configure.html",
+    "PTC": f"{_ECR_GUIDE}/pull-through-cache-creating-rule.html",
+    "TEMPLATE": f"{_AWS}/AWSCloudFormation/latest/UserGuide/template-macros.html",
+}
+_ROW_LINKS = {
+    PERIMETER_STALE_TRUST.id: f"{_AWS}/organizations/latest/APIReference/API_ListAccounts.html",
+    PERIMETER_NOT_EXPANDED.id: f"{_AWS}/cloudformation-cli/latest/hooks-userguide/hooks-concepts.html",
+    PERIMETER_UNDECIDED.id: f"{_ECR_GUIDE}/security_iam_id-based-policy-examples.html",
+    AUDIT_NOT_AUDITED.id: f"{_AWS}/STS/latest/APIReference/API_AssumeRole.html",  # the read role in each account
+}
+
+
+def remediation_link(rule_id: str, resource_type: str = "") -> str | None:
+    """The published page that says how to fix what ``rule_id`` reports on a ``resource_type``
+    (a hook annotation's ``remediationLink``), or ``None`` for a rule that reports nothing to fix
+    (``ECR-PERIMETER``, the passing annotation)."""
+    family = rule_id.split("-")[1] if rule_id.count("-") >= 2 else ""
+    if family == "POLICY":
+        return _POLICY_LINKS.get(resource_type, _POLICY_LINK)
+    return _FAMILY_LINKS.get(family) or _ROW_LINKS.get(rule_id)

@@ -59,6 +59,7 @@ class Annotation:
     message: str
     remediation: str | None = None
     severity: str | None = None
+    link: str | None = None  # remediationLink: a published page on how to fix it (rules.remediation_link)
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,8 @@ def with_notes(answer: Answer, notes: Sequence[str]) -> Answer:
         return answer
     stale = tuple(
         Annotation(ANNOTATION_STALE_TRUST, SKIPPED, cut(note), STALE_TRUST_REMEDIATION,
-                   rules.PERIMETER_STALE_TRUST.severity.value) for note in notes
+                   rules.PERIMETER_STALE_TRUST.severity.value, rules.remediation_link(ANNOTATION_STALE_TRUST))
+        for note in notes
     )
     return Answer(answer.status, answer.message, answer.error_code, answer.annotations + stale)
 
@@ -148,6 +150,7 @@ def not_expanded(part: str) -> Annotation:
         ),
         cut(NOT_EXPANDED_REMEDIATION),
         rules.PERIMETER_NOT_EXPANDED.severity.value,
+        rules.remediation_link(ANNOTATION_NOT_EXPANDED),
     )
 
 
@@ -168,6 +171,7 @@ def annotation(judged: Judged, fails: bool) -> Annotation:
         cut(neutral(text)),
         cut(neutral(finding.remediation)),
         finding.severity.value,
+        rules.remediation_link(finding.rule_id, finding.resource_type),
     )
 
 
@@ -242,6 +246,7 @@ def progress_event(answer: Answer) -> Any:
             status=HookAnnotationStatus[a.status],
             statusMessage=a.message,
             remediationMessage=a.remediation,
+            remediationLink=a.link,
             severityLevel=HookAnnotationSeverityLevel[a.severity] if a.severity is not None else None,
         )
         for a in answer.annotations
