@@ -40,15 +40,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("demo", help="evaluate the shipped example requests through the real entrypoint")
 
-    from . import audit, scan
+    from . import audit_args, scan
 
     scan.add_parser(commands)
-    audit.add_parser(commands)
+    audit_args.add_parser(commands)
 
     args = parser.parse_args(argv)
     if args.command == "scan":
         return scan.run(args)
     if args.command == "audit":
+        from . import audit
+
         return audit.run_command(args)
     if args.command == "invoke":
         return _invoke(args)
