@@ -22,7 +22,9 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
+
+import local_http
 
 ECR_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
 ECR_PUBLIC_PREFIX = "SpencerFrontendService."
@@ -391,18 +393,9 @@ def _org_page(world: World, items: list, payload: dict, key: str) -> dict:
     return {key: chunk, **({"NextToken": str(start + size)} if start + size < len(items) else {})}
 
 
-@contextlib.contextmanager
-def serving(world: World) -> Iterator[str]:
+def serving(world: World) -> contextlib.AbstractContextManager[str]:
     """``http://127.0.0.1:<port>`` answered from ``world``, until the block ends."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler_for(world))
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    return local_http.serving(handler_for(world))
 
 
 def environment(endpoint: str, caller: str, region: str = "eu-west-1") -> dict[str, str]:
