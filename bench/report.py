@@ -179,6 +179,8 @@ def markdown(r: dict) -> str:
         "| --- | --- | --- |",
     ]
     lines += [f"| {g} | {v} | {ok} |" for g, v, ok in goals(r)]
+    lines += ["", "`hook-handler audit` of an organization (wall time vs serial floor, memory): "
+              "[performance-audit.md](performance-audit.md) (bench/audit_bench.py)."]
     lines += [
         "",
         "## 1. Core analysis in process vs cfn-guard-rs",

@@ -2,6 +2,7 @@
 
 Commands:
   scan [PATH ...]     evaluate templates offline with the hook's own checks (exit 0 clean, 1 findings, 2 usage)
+  audit               judge the live ECR configuration of accounts and Regions (exit 3: incomplete)
   invoke EVENT.json   replay a hook invocation request through the real entrypoint
   demo                evaluate the shipped example requests (no AWS account needed)
 """
@@ -39,13 +40,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("demo", help="evaluate the shipped example requests through the real entrypoint")
 
-    from . import scan
+    from . import audit_args, scan
 
     scan.add_parser(commands)
+    audit_args.add_parser(commands)
 
     args = parser.parse_args(argv)
     if args.command == "scan":
         return scan.run(args)
+    if args.command == "audit":
+        from . import audit
+
+        return audit.run_command(args)
     if args.command == "invoke":
         return _invoke(args)
     return _demo()

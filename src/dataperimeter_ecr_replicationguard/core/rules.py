@@ -138,6 +138,11 @@ TEMPLATE_UNRESOLVED_TRANSFORM = Rule("ECR-TEMPLATE-UNRESOLVED-TRANSFORM", H, U, 
     "resources are not known until CloudFormation processes it. Fails unless --allow-unresolved. Fix: scan "
     "the processed template (aws cloudformation get-template --template-stage Processed), or give the "
     "values with --parameter.")
+AUDIT_NOT_AUDITED = Rule("ECR-AUDIT-NOT-AUDITED", H, INV, "A part of the live configuration was not audited",
+    "hook-handler audit: an account, a Region or one read of it (a role that cannot be assumed, a Region not "
+    "enabled, an access-denied or failing call) could not be read, so what it holds is not known. It is never "
+    "reported as compliant, never exempted, and the audit exits 3 (incomplete). Fix: deploy the read role "
+    "(deploy/audit-read-role.yaml) in the account, enable or drop the Region, or allow the call the message names.")
 PERIMETER_UNDECIDED = Rule("ECR-PERIMETER-UNDECIDED", H, INV, "The live ECR configuration could not be read",
     "A Security Hub finding of the detective control or the audit (aws_api/): an ECR setting could be "
     "neither read from the call's CloudTrail record (its parameters cut or absent) nor from the live "
@@ -177,6 +182,7 @@ RULES: tuple[Rule, ...] = (
     REPLICATION_MALFORMED,
     TEMPLATE_UNREADABLE,
     TEMPLATE_UNRESOLVED_TRANSFORM,
+    AUDIT_NOT_AUDITED,
     PERIMETER_UNDECIDED,
     PERIMETER,
     PERIMETER_STALE_TRUST,
@@ -211,6 +217,7 @@ _ROW_LINKS = {
     PERIMETER_STALE_TRUST.id: f"{_AWS}/organizations/latest/APIReference/API_ListAccounts.html",
     PERIMETER_NOT_EXPANDED.id: f"{_AWS}/cloudformation-cli/latest/hooks-userguide/hooks-concepts.html",
     PERIMETER_UNDECIDED.id: f"{_ECR_GUIDE}/security_iam_id-based-policy-examples.html",
+    AUDIT_NOT_AUDITED.id: f"{_AWS}/STS/latest/APIReference/API_AssumeRole.html",  # the read role in each account
 }
 
 
