@@ -85,8 +85,12 @@ def commands(p: dict, baseline: str | None = None, checkov: bool = True) -> dict
                        "--output-format", "json", "--show-summary", "none"], SRC),
     }
     if baseline:
-        out["baseline_one_process"] = (hook_handler + ["--jobs", "1"], baseline)
-        out["baseline_default"] = (hook_handler, baseline)
+        # The installed hook-handler script imports today's entry point (cli/main.py); the
+        # baseline's is cli.py's ``entry``: called the way a console script calls it.
+        old = [BENCH_PYTHON, "-c", "import sys; from dataperimeter_ecr_replicationguard.cli import entry; "
+               "sys.argv[0] = 'hook-handler'; sys.exit(entry())"] + hook_handler[1:]
+        out["baseline_one_process"] = (old + ["--jobs", "1"], baseline)
+        out["baseline_default"] = (old, baseline)
     if checkov:
         out["checkov"] = ([CHECKOV, "-d", p["folder"], "--framework", "cloudformation", "--output", "json",
                            "--quiet", "--skip-download"], SRC)
