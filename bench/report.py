@@ -45,6 +45,11 @@ def _out(argv: list[str]) -> str:
         return "unknown"
 
 
+def ms_of(s: dict) -> str:
+    """A summary already in milliseconds."""
+    return f"{s['median']:.2f} ({s['min']:.2f}–{s['max']:.2f})"
+
+
 def ms(s: dict) -> str:
     return f"{s['median'] * 1e3:.2f} ({s['min'] * 1e3:.2f}–{s['max'] * 1e3:.2f})"
 
@@ -229,7 +234,7 @@ def markdown(r: dict) -> str:
             f"| analysis | {g['sizes'][0]:,} accounts, ms | {g['sizes'][1]:,} accounts, ms | fastest / fastest "
             "| per-round median |",
             "| --- | ---: | ---: | ---: | ---: |",
-            *(f"| {what} | {ms(g[what]['ms'][str(g['sizes'][0])])} | {ms(g[what]['ms'][str(g['sizes'][1])])} "
+            *(f"| {what} | {ms_of(g[what]['ms'][str(g['sizes'][0])])} | {ms_of(g[what]['ms'][str(g['sizes'][1])])} "
               f"| {g[what]['fastest_ratio']:.2f}x | {x(g[what]['ratio'])} |" for what in ("replication", "policy")),
             "",
         ]
