@@ -57,7 +57,8 @@ def run(repeat: int = 15) -> dict:
             raise SystemExit("core bench: the large policy must pass")
         template = w.template({"R": {"Type": REPLICATION, "Properties": props}})
         config = w.type_configuration(accounts)
-        peer_number = 3 if n >= 5000 else 10
+        # cfn-guard-rs takes ~2.7 s a call at 20,000 accounts (no goal row reads that size): one call a round
+        peer_number = 1 if n >= 20000 else 3 if n >= 5000 else 10
         measured = timing.rounds({
             "replication": lambda: timing.per_call(lambda: evaluate(REPLICATION, "R", props, trust), 200),
             "policy": lambda: timing.per_call(lambda: evaluate("AWS::ECR::Repository", "P", policy, trust), 50),
@@ -73,6 +74,31 @@ def run(repeat: int = 15) -> dict:
                 measured["guard_rs"], measured["replication_with_settings"]),
         }
     return results
+
+
+def growth(repeat: int = 15, sizes=(3, 20000)) -> dict:
+    """Analysis time against the trusted set's size, the sizes interleaved round by round (as
+    flat_bench does): ``run`` measures each size in its own block, minutes apart and after
+    cfn-guard-rs's gigabyte at 20,000 accounts, so its ratio between sizes also measures how
+    the machine drifted meanwhile. Same calls, same inputs; per-round ratios and fastest runs."""
+    sides = {}
+    for n in sizes:
+        accounts = w.trusted_accounts(n)
+        trust = trust_for(accounts)
+        props = w.replication_properties(accounts)
+        policy = w.repository_policy_properties(accounts)
+        sides[f"replication {n}"] = (lambda p=props, t=trust: timing.per_call(
+            lambda: evaluate(REPLICATION, "R", p, t), 200))
+        sides[f"policy {n}"] = (lambda p=policy, t=trust: timing.per_call(
+            lambda: evaluate("AWS::ECR::Repository", "P", p, t), 50))
+    measured = timing.rounds(sides, repeat)
+    small, large = sizes
+    out: dict = {"sizes": list(sizes)}
+    for what in ("replication", "policy"):
+        a, b = measured[f"{what} {large}"], measured[f"{what} {small}"]
+        out[what] = {"ratio": timing.ratios(a, b), "fastest_ratio": min(a) / min(b),
+                     "ms": {str(n): timing.summary([v * 1e3 for v in measured[f"{what} {n}"]]) for n in sizes}}
+    return out
 
 
 # Cold against cold: a fresh interpreter imports, reads the configuration (ours) or the rule

@@ -54,6 +54,8 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     results = {
         "core": step("core analysis vs cfn-guard-rs", core_bench.run, repeat=3 if quick else 9),
+        "growth": step("no growth with the trusted set, sizes interleaved", core_bench.growth,
+                       repeat=5 if quick else 15),
         "core_cold": step("core analysis, cold vs cold", core_bench.cold, repeat=2 if quick else 7),
         "flat": step("policy analysis flat, every operator family", flat_bench.run, repeat=2 if quick else 7),
         "warm": step("warm invocation vs floor", hook_bench.warm, repeat=5 if quick else 21),

@@ -28,8 +28,8 @@ class TemplateSyntaxError(ValueError):
 class LineDict(dict):
     """A mapping that knows where it starts (``line``, ``column``) and where each key is
     written: ``key_marks[key] == (line, column)``; ``key_lines[key]`` is the line alone
-    (1-based). Compact until asked: a YAML mapping keeps its marks as one array of numbers (no
-    objects for the garbage collector to walk), a JSON document takes them from its text."""
+    (1-based). Compact until asked: a YAML mapping keeps its marks as one array of numbers (0-based, as libyaml
+    gives them; no objects for the garbage collector to walk), a JSON document takes them from its text."""
 
     __slots__ = ("_line", "_column", "_raw", "_doc", "_key_marks", "_key_lines")
 
@@ -62,7 +62,7 @@ class LineDict(dict):
             return self._key_marks
         except AttributeError:
             raw = getattr(self, "_raw", None)
-            self._key_marks = {} if raw is None else dict(zip(self, zip(raw[0::2], raw[1::2])))
+            self._key_marks = {} if raw is None else dict(zip(self, _one_based(raw)))
             return self._key_marks
 
     @key_marks.setter
@@ -109,12 +109,17 @@ class LineList(list):
             return self._item_marks
         except AttributeError:
             raw = getattr(self, "_raw", None)
-            self._item_marks = [] if raw is None else list(zip(raw[0::2], raw[1::2]))
+            self._item_marks = [] if raw is None else list(_one_based(raw))
             return self._item_marks
 
     @item_marks.setter
     def item_marks(self, value: list) -> None:
         self._item_marks = value
+
+
+def _one_based(raw: Any) -> Any:
+    """(line, column) pairs, 1-based, from a YAML value's array of 0-based line, column, ..."""
+    return zip([line + 1 for line in raw[0::2]], [column + 1 for column in raw[1::2]])
 
 
 def _cut(value: Any, limit: int = 80) -> str:

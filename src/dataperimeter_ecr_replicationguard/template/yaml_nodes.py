@@ -47,10 +47,38 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml: the same
             Composer.__init__(self)
 
 
+# first character -> the implicit resolvers to try (those of the character, then any wildcard
+# ones, as BaseResolver.resolve concatenates them); a character without its own has the wildcards.
+_WILDCARD = tuple(_Resolver.yaml_implicit_resolvers.get(None, ()))
+_IMPLICIT = {first: tuple(resolvers) + _WILDCARD
+             for first, resolvers in _Resolver.yaml_implicit_resolvers.items() if first is not None}
+
+
 class _Parser(_Base, _Resolver):
+    """libyaml composes the nodes, calling back into Python for every node: ``resolve`` (its
+    tag), ``descend_resolver`` and ``ascend_resolver`` (path resolvers, which CloudFormation's
+    reader never registers). Those callbacks were a seventh of the time of a large template, so
+    they are reduced to what this reader needs: ``resolve`` looks up the implicit resolvers of
+    the value's first character only (what ``BaseResolver.resolve`` does, without path
+    resolvers and their lists built per call), and the path-resolver hooks are C callables that
+    do nothing (``slice``/``tuple`` accept the arguments libyaml passes and return at once,
+    with no Python frame)."""
+
+    descend_resolver = slice  # (parent, index) -> a slice object, discarded
+    ascend_resolver = tuple  # () -> (), discarded
+
     def __init__(self, stream: str):
         _Base.__init__(self, stream)
         _Resolver.__init__(self)
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is ScalarNode:
+            if implicit[0]:
+                for tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
+                    if regexp.match(value):
+                        return tag
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
 
 
 _SAFE = SafeConstructor()
@@ -83,21 +111,31 @@ def _value(node: Any) -> Any:
         if tag == _MAP:
             return _mapping(node)
     elif tag == _SEQ:
-        result = LineList()
-        mark = node.start_mark
-        result._line, result._column = mark.line + 1, mark.column + 1
-        result._raw = raw = array("l")
-        mark_item = raw.append
-        for item in node.value:
-            mark = item.start_mark
-            mark_item(mark.line + 1)
-            mark_item(mark.column + 1)
-            result.append(item.value if item.tag == _STR and item.__class__ is ScalarNode else _value(item))
-        return result
+        return _sequence(node)
     name = _TAGS.get(tag)
     if name is None:
         raise _error(f"unsupported tag {_cut(tag)} (not a CloudFormation intrinsic function)", node.start_mark)
     return _function(name, node)
+
+
+# The hot loops below test ``node.tag is _STR``: :meth:`_Parser.resolve` gives every plain or
+# quoted text scalar that very object, so the test is one identity check (a scalar tagged
+# ``!!str`` explicitly carries an equal string of its own and takes the general path).
+# Marks are kept 0-based, as libyaml gives them (``marked.py`` adds 1 when they are read).
+
+def _sequence(node: SequenceNode) -> LineList:
+    result = LineList()
+    mark = node.start_mark
+    result._line, result._column = mark.line + 1, mark.column + 1
+    result._raw = raw = array("l")
+    add = raw.append
+    append = result.append
+    for item in node.value:
+        mark = item.start_mark
+        add(mark.line)
+        add(mark.column)
+        append(item.value if item.tag is _STR else _value(item))
+    return result
 
 
 def _mapping(node: MappingNode) -> LineDict:
@@ -105,32 +143,44 @@ def _mapping(node: MappingNode) -> LineDict:
     mark = node.start_mark
     result._line, result._column = mark.line + 1, mark.column + 1
     result._raw = raw = array("l")
-    mark_key = raw.append
+    add = raw.append
     for key_node, value_node in node.value:
         mark = key_node.start_mark
-        if key_node.__class__ is not ScalarNode:
-            raise _error("a mapping key must be a scalar, not a " +
-                         ("mapping" if key_node.__class__ is MappingNode else "list"), mark)
-        tag = key_node.tag
-        if tag == _STR:
+        if key_node.tag is _STR:
             key = key_node.value
-        elif tag == _MERGE:  # "<<: {...}" (aliases are refused before parsing): merged, then read again
-            _SAFE.flatten_mapping(node)
-            return _mapping(node)
         else:
-            key = _value(key_node)
-            if key is None:
-                raise _error(f"null key {_cut(key_node.value)} is not allowed", mark)
-            if isinstance(key, dict):  # a tagged key: !Ref X: ...
-                raise _error(f"a mapping key cannot be a function ({_cut(tag)})", mark)
+            key = _key(node, key_node, mark)
+            if key is _MERGED:  # "<<: {...}" (aliases are refused before parsing): merged, then read again
+                return _mapping(node)
         if key in result:
             raise _error(f"duplicate key {_cut(key)}", mark)
-        mark_key(mark.line + 1)
-        mark_key(mark.column + 1)
-        # most values are plain text: read here rather than through _value
-        result[key] = value_node.value if value_node.tag == _STR and value_node.__class__ is ScalarNode \
-            else _value(value_node)
+        add(mark.line)
+        add(mark.column)
+        result[key] = value_node.value if value_node.tag is _STR else _value(value_node)
     return result
+
+
+_MERGED = object()
+
+
+def _key(node: MappingNode, key_node: Any, mark: Any) -> Any:
+    """A key that is not plain text: a scalar of another type (``1:``, ``true:``), or an error;
+    ``_MERGED`` after merging a ``<<`` key's mappings into ``node``."""
+    if key_node.__class__ is not ScalarNode:
+        raise _error("a mapping key must be a scalar, not a " +
+                     ("mapping" if key_node.__class__ is MappingNode else "list"), mark)
+    tag = key_node.tag
+    if tag == _STR:
+        return key_node.value
+    if tag == _MERGE:
+        _SAFE.flatten_mapping(node)
+        return _MERGED
+    key = _value(key_node)
+    if key is None:
+        raise _error(f"null key {_cut(key_node.value)} is not allowed", mark)
+    if isinstance(key, dict):  # a tagged key: !Ref X: ...
+        raise _error(f"a mapping key cannot be a function ({_cut(tag)})", mark)
+    return key
 
 
 def _function(name: str, node: Any) -> LineDict:
@@ -146,7 +196,7 @@ def _function(name: str, node: Any) -> LineDict:
     result = LineDict()
     mark = node.start_mark
     result._line, result._column = mark.line + 1, mark.column + 1
-    result._raw = array("l", (mark.line + 1, mark.column + 1))
+    result._raw = array("l", (mark.line, mark.column))
     result[name] = value
     return result
 
