@@ -172,6 +172,8 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
         resource = raw.get(result.logical_id)
         basis = _basis(template, resource, options, expansion.parameters)
         entry.resources.append(ResourceEntry(result.logical_id, result.resource_type, result.line, basis))
+        if not assessed.judged:  # a column only places a finding: a JSON text is walked for marks only then
+            continue
         id_position = locate(resource_map(template), "/" + _escape(result.logical_id))
         column = id_position[1] if id_position and id_position[0] == result.line else None
         for judged in assessed.judged:
