@@ -41,3 +41,21 @@ def test_passing_json_templates_are_not_walked_for_marks_and_a_failing_one_is(tm
     assert text[finding["line"] - 1][finding["column"] - 1:].startswith('"Repl"')
     where = finding["property"]
     assert text[where["line"] - 1][where["column"] - 1:].startswith('"RegistryId": "999999999999"')
+
+
+def test_the_document_count_is_taken_only_when_a_line_starts_a_document(tmp_path, monkeypatch):
+    """A one-document template is not read line by line for ``---`` separators; a manifest with
+    two documents still is, whatever its line breaks."""
+    from dataperimeter_ecr_replicationguard.cli import scan_file
+
+    counted = []
+    real = scan_file._documents
+    monkeypatch.setattr(scan_file, "_documents", lambda text: counted.append(text) or real(text))
+    single = tmp_path / "t.yaml"
+    single.write_text("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  T:\n    Type: AWS::SNS::Topic # ---\n")
+    assert scan_file.not_a_template(str(single)) is None and counted == []
+    for newline in ("\n", "\r\n", "\r"):
+        manifest = tmp_path / "k.yaml"
+        manifest.write_bytes(newline.join(["apiVersion: v1", "kind: ConfigMap", "---", "Resources: {}", ""]).encode())
+        assert "several YAML documents" in scan_file.not_a_template(str(manifest)), repr(newline)
+    assert len(counted) == 3

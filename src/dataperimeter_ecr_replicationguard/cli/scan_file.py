@@ -92,7 +92,8 @@ def not_a_template(path: str) -> str | None:
         return None  # the decoder says why it cannot read it
     if not _TEMPLATE_KEY.search(head):
         return "not a CloudFormation template (no Resources or AWSTemplateFormatVersion)"
-    if not head.lstrip().startswith((b"{", b"[")) and _documents(head) > 1:
+    several = head.startswith(b"---") or b"\n---" in head or b"\r---" in head  # a document start begins a line
+    if several and not head.lstrip().startswith((b"{", b"[")) and _documents(head) > 1:
         return "not a CloudFormation template (several YAML documents in one file)"
     return None
 
