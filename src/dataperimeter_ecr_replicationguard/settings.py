@@ -257,6 +257,7 @@ _HOOK_CONFIGURATION_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "HookInvocationStatus": {"enum": ["ENABLED", "DISABLED"]},
+        "TargetStacks": {"enum": ["ALL", "NONE"]},  # the legacy spelling of HookInvocationStatus (docs/README.md shows it)
         "FailureMode": {"enum": ["FAIL", "WARN"]},
         "TargetOperations": {"type": "array", "items": {"enum": ["STACK", "RESOURCE", "CHANGE_SET", "CLOUD_CONTROL"]}},
         "TargetFilters": {"type": "object"},
