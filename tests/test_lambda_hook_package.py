@@ -88,3 +88,51 @@ def test_the_unpacked_package_answers_on_its_own(built, tmp_path, name):
     assert response["hookStatus"] == case["expect"]["hookStatus"], response
     assert response.get("errorCode") == case["expect"].get("errorCode")
     assert not {"boto3", "botocore", "cloudformation_cli_python_lib", "cfnlint"} & set(json.loads(modules_line))
+
+
+DETECTIVE = """
+import json, sys
+sys.path[:0] = [{tree!r}]
+from dataperimeter_ecr_replicationguard.detective import handler as detective
+
+class SecurityHub:  # what the member session's client would be; the Lambda runtime provides boto3 itself
+    imported = []
+    def get_paginator(self, name):
+        return type("P", (), {{"paginate": lambda self, **kw: [{{"Findings": []}}]}})()
+    def batch_import_findings(self, Findings):
+        self.imported.extend(Findings)
+        return {{"FailedCount": 0, "SuccessCount": len(Findings), "FailedFindings": []}}
+
+class Session:
+    def client(self, service, **kwargs):
+        assert service == "securityhub", service
+        return SecurityHub()
+
+case = json.loads({case!r})
+environ = {{"GUARD_CONFIGURATION": json.dumps(case["settings"])}}
+summary = detective.Detective(environ, Session(), case["event"]["account"]).handle(case["event"])
+print(json.dumps({{"status": summary["status"], "failing": [f["ruleId"] for f in summary["failing"]],
+                  "imported": len(SecurityHub.imported)}}))
+print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}})))
+"""
+
+
+def test_the_detective_control_runs_from_the_same_package(built, tmp_path):
+    """docs/operations.md section 13: the detective's function (``detective.handler.handler``) runs
+    from this zip too; built for its runtime's Python (``--python-version``, see the next test).
+    Here, with the interpreter it was built for: the shipped CloudTrail event, judged and turned
+    into a Security Hub finding with nothing but the zip's contents and the standard library (the
+    Security Hub client stands in for the one the Lambda runtime's boto3 makes)."""
+    case = (ROOT / "src" / "dataperimeter_ecr_replicationguard" / "detective" / "examples" /
+            "foreign-replication-cli.json").read_text(encoding="utf-8")
+    with zipfile.ZipFile(built[0]) as archive:
+        archive.extractall(tmp_path / "tree")
+    code = DETECTIVE.format(tree=str(tmp_path / "tree"), case=case)
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    summary_line, modules_line = result.stdout.strip().splitlines()[-2:]
+    summary = json.loads(summary_line)
+    assert summary["status"] == "failing" and summary["imported"] >= 1, summary
+    assert summary["failing"] == ["ECR-REPLICATION-UNTRUSTED-DESTINATION"], summary
+    assert {"jsonschema", "dataperimeter_ecr_replicationguard"} <= set(json.loads(modules_line))
+    assert not {"boto3", "botocore", "cloudformation_cli_python_lib", "cfnlint"} & set(json.loads(modules_line))
