@@ -136,3 +136,38 @@ def test_the_detective_control_runs_from_the_same_package(built, tmp_path):
     assert summary["failing"] == ["ECR-REPLICATION-UNTRUSTED-DESTINATION"], summary
     assert {"jsonschema", "dataperimeter_ecr_replicationguard"} <= set(json.loads(modules_line))
     assert not {"boto3", "botocore", "cloudformation_cli_python_lib", "cfnlint"} & set(json.loads(modules_line))
+
+
+def compiled(path: pathlib.Path) -> set[str]:
+    """The CPython tags of the zip's compiled modules (``cpython-311``)."""
+    with zipfile.ZipFile(path) as archive:
+        return {"-".join(n.rsplit("/", 1)[-1].split(".")[1].split("-")[:2]) for n in archive.namelist() if n.endswith(".so")}
+
+
+def test_the_package_is_built_for_one_runtime_and_the_detectives_is_its_own(built, tmp_path):
+    """PyYAML and rpds-py (jsonschema's) are compiled per Python version: the default zip is the
+    Lambda hook's python3.11 (deploy/lambda-hook.yaml) only, and ``--python-version 3.12`` builds
+    the same package for the detective's python3.12 (deploy/detective-central.yaml)."""
+    import yaml
+
+    runtimes = {p.name: yaml.load((ROOT / "deploy" / p.name).read_text(), Loader=_Loader)["Resources"]["Function"]
+                ["Properties"]["Runtime"] for p in (ROOT / "deploy").glob("*.yaml")
+                if p.name in ("lambda-hook.yaml", "detective-central.yaml")}
+    assert runtimes == {"lambda-hook.yaml": "python3.11", "detective-central.yaml": "python3.12"}
+    assert compiled(built[0]) == {"cpython-311"}
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "lambda_package.py"), "--out", str(tmp_path),
+                             "--python-version", "3.12"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    detective = pathlib.Path(result.stdout.split()[0])
+    assert detective.name.endswith("-py3.12-x86_64.zip") and compiled(detective) == {"cpython-312"}
+    with zipfile.ZipFile(detective) as archive, zipfile.ZipFile(built[0]) as hook:
+        ours = {n for n in archive.namelist() if n.startswith("dataperimeter_ecr_replicationguard/")}
+        assert ours == {n for n in hook.namelist() if n.startswith("dataperimeter_ecr_replicationguard/")}
+        assert "dataperimeter_ecr_replicationguard/detective/handler.py" in ours
+
+
+class _Loader(__import__("yaml").SafeLoader):
+    """Reads CloudFormation's short-form tags (!Ref, !Sub, ...) as plain values."""
+
+
+_Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
