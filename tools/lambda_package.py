@@ -10,8 +10,8 @@ runtime (CPython 3.11, manylinux2014, the chosen architecture) whatever machine 
 --no-deps (the file pins every dependency). The same zip runs the detective control's function
 (``detective.handler.handler``, deploy/detective-central.yaml), whose runtime is python3.12:
 ``--python-version 3.12`` builds it for that runtime (PyYAML and rpds-py are compiled per Python
-version, so a zip runs only on the runtime it was built for; the name says which when not 3.11). Entries are sorted, dated 1980-01-01, mode 0644, without
-byte-code caches, console scripts or RECORD files (tools/package.py's rules), so the same inputs
+version, so a zip runs only on the runtime it was built for; the name says which when not 3.11).
+Entries are sorted, dated 1980-01-01, mode 0644, without byte-code caches, console scripts or RECORD files (tools/package.py's rules), so the same inputs
 give the same bytes. Prints the zip's path and size; its SHA-256 goes to stderr and to
 <zip>.sha256 (`sha256sum -c`).
 """
