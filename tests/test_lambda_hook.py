@@ -384,3 +384,42 @@ def test_the_stack_name_of_the_request_matches_exemptions():
     response = invoke_lambda(event, exempted)
     assert response["hookStatus"] == "SUCCESS"
     assert [a["status"] for a in response["annotations"]] == ["SKIPPED"]
+
+
+def _without(event: dict, where: str, value: Any) -> dict:
+    event = copy.deepcopy(event)
+    holder = event["requestData"] if where.startswith("requestData.") else event
+    key = where.split(".")[-1]
+    if value is KeyError:
+        holder.pop(key, None)
+    else:
+        holder[key] = value
+    return event
+
+
+@pytest.mark.parametrize("where, value", [
+    (name, value) for name in ("clientRequestToken", "stackId", "changeSetId", "hookTypeName",
+                               "hookTypeVersion", "hookModel", "actionInvocationPoint", "requestContext",
+                               "requestData.payload")
+    for value in (KeyError, None)
+] + [
+    ("requestContext", {"invocation": 2, "callbackContext": {"checked": ["Repl"]}}),  # a re-invocation after IN_PROGRESS
+    ("requestContext", {"invocation": 3, "callbackContext": "opaque"}),
+    ("requestData.targetType", None),
+    ("requestData.targetType", "RESOURCE"),  # the registered hook's spelling, with a stack
+])
+def test_an_optional_field_missing_or_null_changes_no_verdict(invoke, where, value):
+    """The guide's resource input with one optional field left out or null, or a re-invocation
+    with a callbackContext (the guard never asks for one, so it has nothing to resume): the same
+    verdict and message as the whole request, and the registered hook's. (Without ``awsAccountId``
+    the deploying account is unknown, so it is not trusted: fail closed, and a different message.)"""
+    properties = replication(("eu-west-1", "999999999999"))
+    whole = lambda_event(hook_request("AWS::ECR::ReplicationConfiguration", properties, logical_id="Repl"))
+    expected = invoke_lambda(whole, {})
+    registered = invoke(hook_request("AWS::ECR::ReplicationConfiguration", properties, logical_id="Repl"))
+    answered = invoke_lambda(_without(whole, where, value), {})
+    assert (answered["hookStatus"], answered["errorCode"]) == ("FAILED", "NonCompliant")
+    assert answered["message"] == expected["message"] == registered["message"]
+    assert answered["annotations"] == expected["annotations"] == registered["annotations"]
+    if where == "clientRequestToken":
+        assert "clientRequestToken" not in answered

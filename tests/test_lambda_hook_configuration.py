@@ -181,3 +181,22 @@ def test_the_trusted_set_unavailable_fails_closed_as_the_registered_hook_says(mo
     assert registered["errorCode"] == "AccessDenied"
     assert (answered["hookStatus"], answered["errorCode"]) == ("FAILED", "InternalFailure")
     assert answered["message"] == registered["message"] and answered["message"].startswith("AccessDenied: Repl (")
+
+
+@pytest.mark.parametrize("text", [
+    "[" * 2000 + "]" * 2000,  # 4,000 characters: within Lambda's 4 KB of environment variables
+    '{"TrustedAccountIds": ' + "[" * 1500 + "]" * 1500 + "}",
+])
+def test_a_document_nested_too_deeply_is_an_invalid_configuration_naming_the_variable(text):
+    """json.loads raises RecursionError (not ValueError) past about 1,000 levels; a 4 KB variable
+    reaches that. It is the settings document that is wrong, so the answer says so, as for any
+    other document that does not read, not "could not evaluate this resource"."""
+    messages = set()
+    for event, payload in events():
+        response = invoke_lambda(event, environ={"GUARD_CONFIGURATION": text, "AWS_REGION": "us-west-2"},
+                                 payload=payload)
+        assert (response["hookStatus"], response["errorCode"]) == ("FAILED", "InternalFailure")
+        messages.add(response["message"])
+    [message] = messages
+    assert message.startswith("InvalidTypeConfiguration: the hook's type configuration does not validate: "
+                              "GUARD_CONFIGURATION: not a JSON document (nested too deeply"), message

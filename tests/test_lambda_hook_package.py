@@ -88,3 +88,86 @@ def test_the_unpacked_package_answers_on_its_own(built, tmp_path, name):
     assert response["hookStatus"] == case["expect"]["hookStatus"], response
     assert response.get("errorCode") == case["expect"].get("errorCode")
     assert not {"boto3", "botocore", "cloudformation_cli_python_lib", "cfnlint"} & set(json.loads(modules_line))
+
+
+DETECTIVE = """
+import json, sys
+sys.path[:0] = [{tree!r}]
+from dataperimeter_ecr_replicationguard.detective import handler as detective
+
+class SecurityHub:  # what the member session's client would be; the Lambda runtime provides boto3 itself
+    imported = []
+    def get_paginator(self, name):
+        return type("P", (), {{"paginate": lambda self, **kw: [{{"Findings": []}}]}})()
+    def batch_import_findings(self, Findings):
+        self.imported.extend(Findings)
+        return {{"FailedCount": 0, "SuccessCount": len(Findings), "FailedFindings": []}}
+
+class Session:
+    def client(self, service, **kwargs):
+        assert service == "securityhub", service
+        return SecurityHub()
+
+case = json.loads({case!r})
+environ = {{"GUARD_CONFIGURATION": json.dumps(case["settings"])}}
+summary = detective.Detective(environ, Session(), case["event"]["account"]).handle(case["event"])
+print(json.dumps({{"status": summary["status"], "failing": [f["ruleId"] for f in summary["failing"]],
+                  "imported": len(SecurityHub.imported)}}))
+print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}})))
+"""
+
+
+def test_the_detective_control_runs_from_the_same_package(built, tmp_path):
+    """docs/operations.md section 13: the detective's function (``detective.handler.handler``) runs
+    from this zip too; built for its runtime's Python (``--python-version``, see the next test).
+    Here, with the interpreter it was built for: the shipped CloudTrail event, judged and turned
+    into a Security Hub finding with nothing but the zip's contents and the standard library (the
+    Security Hub client stands in for the one the Lambda runtime's boto3 makes)."""
+    case = (ROOT / "src" / "dataperimeter_ecr_replicationguard" / "detective" / "examples" /
+            "foreign-replication-cli.json").read_text(encoding="utf-8")
+    with zipfile.ZipFile(built[0]) as archive:
+        archive.extractall(tmp_path / "tree")
+    code = DETECTIVE.format(tree=str(tmp_path / "tree"), case=case)
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    summary_line, modules_line = result.stdout.strip().splitlines()[-2:]
+    summary = json.loads(summary_line)
+    assert summary["status"] == "failing" and summary["imported"] >= 1, summary
+    assert summary["failing"] == ["ECR-REPLICATION-UNTRUSTED-DESTINATION"], summary
+    assert {"jsonschema", "dataperimeter_ecr_replicationguard"} <= set(json.loads(modules_line))
+    assert not {"boto3", "botocore", "cloudformation_cli_python_lib", "cfnlint"} & set(json.loads(modules_line))
+
+
+def compiled(path: pathlib.Path) -> set[str]:
+    """The CPython tags of the zip's compiled modules (``cpython-311``)."""
+    with zipfile.ZipFile(path) as archive:
+        return {"-".join(n.rsplit("/", 1)[-1].split(".")[1].split("-")[:2]) for n in archive.namelist() if n.endswith(".so")}
+
+
+def test_the_package_is_built_for_one_runtime_and_the_detectives_is_its_own(built, tmp_path):
+    """PyYAML and rpds-py (jsonschema's) are compiled per Python version: the default zip is the
+    Lambda hook's python3.11 (deploy/lambda-hook.yaml) only, and ``--python-version 3.12`` builds
+    the same package for the detective's python3.12 (deploy/detective-central.yaml)."""
+    import yaml
+
+    runtimes = {p.name: yaml.load((ROOT / "deploy" / p.name).read_text(), Loader=_Loader)["Resources"]["Function"]
+                ["Properties"]["Runtime"] for p in (ROOT / "deploy").glob("*.yaml")
+                if p.name in ("lambda-hook.yaml", "detective-central.yaml")}
+    assert runtimes == {"lambda-hook.yaml": "python3.11", "detective-central.yaml": "python3.12"}
+    assert compiled(built[0]) == {"cpython-311"}
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "lambda_package.py"), "--out", str(tmp_path),
+                             "--python-version", "3.12"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    detective = pathlib.Path(result.stdout.split()[0])
+    assert detective.name.endswith("-py3.12-x86_64.zip") and compiled(detective) == {"cpython-312"}
+    with zipfile.ZipFile(detective) as archive, zipfile.ZipFile(built[0]) as hook:
+        ours = {n for n in archive.namelist() if n.startswith("dataperimeter_ecr_replicationguard/")}
+        assert ours == {n for n in hook.namelist() if n.startswith("dataperimeter_ecr_replicationguard/")}
+        assert "dataperimeter_ecr_replicationguard/detective/handler.py" in ours
+
+
+class _Loader(__import__("yaml").SafeLoader):
+    """Reads CloudFormation's short-form tags (!Ref, !Sub, ...) as plain values."""
+
+
+_Loader.add_multi_constructor("!", lambda loader, suffix, node: None)

@@ -35,6 +35,8 @@ def load_configuration(environ: Mapping[str, str], ssm_client_factory: Callable[
     text, where = _document_text(environ, ssm_client_factory)
     try:
         document = json.loads(text)
+    except RecursionError:  # not a ValueError: past about 1,000 levels, which 4 KB of text reaches
+        raise ConfigurationError([f"{where}: not a JSON document (nested too deeply to read): {_cut(text)}"]) from None
     except ValueError as error:
         detail = f"{error.msg} at line {error.lineno} column {error.colno}" if isinstance(error, json.JSONDecodeError) else str(error)
         raise ConfigurationError([f"{where}: not a JSON document ({detail}): {_cut(text)}"]) from None
