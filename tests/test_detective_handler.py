@@ -150,6 +150,28 @@ def test_a_later_compliant_call_on_the_same_resource_resolves_the_finding(world)
     assert world.notices()[1:] == []  # a compliant call sends nothing
 
 
+def test_two_untrusted_accounts_in_one_statement_are_two_findings_not_one_overwritten(world):
+    # One statement, two foreign accounts: the core reports each (same rule, same path); Security
+    # Hub keys a finding by Id, so one Id for both would keep only the last account imported.
+    other = "777766665555"
+    policy = {"Version": "2012-10-17", "Statement": [{"Sid": "Pull", "Effect": "Allow", "Principal": {"AWS": [
+        f"arn:aws:iam::{FOREIGN}:root", f"arn:aws:iam::{other}:root"]}, "Action": ["ecr:BatchGetImage"]}]}
+    found = event("set-repository-policy-foreign-account.json")
+    found["detail"]["requestParameters"]["policyText"] = json.dumps(policy)
+    summary = world.run(found)
+    assert sorted(f["ruleId"] for f in summary["failing"]) == ["ECR-POLICY-UNTRUSTED-ACCOUNT"] * 2
+    assert len(set(summary["imported"])) == 2
+    subjects = sorted(fields(f)["Subject"] for f in world.findings())
+    assert subjects == sorted([FOREIGN, other])
+    # a later call that drops one of them resolves that one only
+    policy["Statement"][0]["Principal"]["AWS"].pop()
+    found = later(found, 5)
+    found["detail"]["requestParameters"]["policyText"] = json.dumps(policy)
+    summary = world.run(found)
+    assert len(summary["resolved"]) == 1
+    assert [fields(f)["Subject"] for f in world.findings()] == [FOREIGN]
+
+
 def test_a_compliant_call_older_than_the_violation_does_not_resolve_it(world):
     world.run(later(event("put-replication-foreign-destination.json"), 30))
     summary = world.run(later(event("put-replication-trusted.json"), 10))  # arrived late
