@@ -284,6 +284,30 @@ def test_an_event_that_can_be_read_neither_from_the_record_nor_live_is_an_undeci
     assert notice["findings"][0]["ruleId"] == "ECR-PERIMETER-UNDECIDED"
 
 
+def test_undecided_calls_on_two_repositories_are_two_findings_each_resolved_by_its_own_compliant_call(world):
+    # The record names the repository even when its policy was cut: the undecided finding is that
+    # repository's, so a second cut call on another one does not overwrite it, and a later
+    # compliant call on the repository resolves it (a finding on the registry never would be).
+    denied = Exception("AccessDeniedException", "not authorized to perform ecr:DescribeRepositories")
+    detective = Detective(dict(world.environ), boto3.session.Session(), CENTRAL,
+                          live_clients=stubbed([("describe_repositories", denied)] * 2))
+    cut = {}
+    for name in ("prod/app", "prod/web"):
+        found = event("set-repository-policy-foreign-account.json")
+        found["detail"]["requestParameters"].update(repositoryName=name, policyText="{\"Version\": \"2012-10-17\", \"Sta")
+        cut[name] = found
+        summary = detective.handle(found)
+        assert summary["status"] == "failing" and summary["readFrom"] == "live"
+        assert [u["arn"] for u in summary["undecided"]] == [f"arn:aws:ecr:eu-west-1:{MEMBER}:repository/{name}"]
+    assert sorted(f["Resources"][0]["Id"] for f in world.findings()) == [
+        f"arn:aws:ecr:eu-west-1:{MEMBER}:repository/prod/app", f"arn:aws:ecr:eu-west-1:{MEMBER}:repository/prod/web"]
+    compliant = later(event("set-repository-policy-trusted.json"), 5)
+    compliant["detail"]["requestParameters"]["repositoryName"] = "prod/app"
+    summary = world.run(compliant)
+    assert summary["status"] == "compliant" and len(summary["resolved"]) == 1
+    assert [f["Resources"][0]["Id"] for f in world.findings()] == [f"arn:aws:ecr:eu-west-1:{MEMBER}:repository/prod/web"]
+
+
 def test_settings_that_do_not_validate_make_every_call_an_undecided_finding(world):
     boto3.client("ssm", region_name="eu-west-1").put_parameter(
         Name="guard-settings", Type="String", Overwrite=True, Value=json.dumps({"TrustedAcountIds": TRUSTED}))
