@@ -360,6 +360,39 @@ def test_security_hub_refusing_the_findings_fails_the_invocation(world, monkeypa
         world.run(event("put-replication-foreign-destination.json"))
 
 
+def test_the_largest_configuration_the_api_accepts_still_gets_its_sns_notice_under_256_kib(world):
+    # 25 rules of 100 destinations (the API's limits), half of them foreign, remediation in dry run:
+    # the notice (every finding it can hold, the rest counted, and the planned configuration) must
+    # fit SNS's 256 KiB, or every retry of the event fails on SNS and it ends on the dead-letter queue.
+    rules = [{"destinations": [{"region": "eu-west-1", "registryId": TRUSTED if d % 2 else f"99998888{r:02d}{d:02d}"}
+                               for d in range(100)],
+              "repositoryFilters": [{"filter": f"team-{r}/", "filterType": "PREFIX_MATCH"}]} for r in range(25)]
+    world.set(GUARD_REMEDIATION="KeepTrusted")
+    found = event("put-replication-foreign-destination.json")
+    found["detail"]["requestParameters"] = {"replicationConfiguration": {"rules": rules}}
+    found["detail"]["responseElements"] = None
+    detective = Detective(dict(world.environ, GUARD_REMEDIATION="KeepTrusted"), boto3.session.Session(), CENTRAL)
+    member = world.member
+
+    class Member:  # the member session, whose ECR answers with the 25 rules (moto holds one rule only)
+        def client(self, service, **kwargs):
+            if service != "ecr":
+                return member.client(service, **kwargs)
+            ecr = boto3.client("ecr", region_name="eu-west-1", aws_access_key_id="k", aws_secret_access_key="s")
+            stub = Stubber(ecr)
+            stub.add_response("describe_registry", {"registryId": MEMBER, "replicationConfiguration": {"rules": rules}})
+            stub.activate()
+            return ecr
+
+    detective.accounts.session_for = lambda account, partition: Member()
+    summary = detective.handle(found)
+    assert summary["status"] == "failing" and len(summary["failing"]) == 1250
+    assert summary["remediation"]["dryRun"] is True and summary["notified"]
+    [notice] = world.notices()
+    assert len(notice["findings"]) + notice["omittedFindings"] == 1250 and notice["findings"]
+    assert notice["remediation"]["action"].startswith("dry run, would keep only the trusted destinations")
+
+
 # -- remediation -----------------------------------------------------------------------------------
 
 
