@@ -108,7 +108,7 @@ def assessed(call: Call, resources: Sequence[Resource], settings: Settings, sess
 
 def undecided_call(call: Call, reason: str) -> Verdict:
     """A call nothing of which can be judged (the settings do not validate, no credentials in its
-    account): one undecided entry naming the call's registry."""
+    account): one undecided entry naming the resource the record names, else the call's registry."""
     resource_type = TYPE_OF_CALL.get((call.event_source, call.event_name), "")
     return Verdict(call, EVENT, undecided=(Undecided(resource_type, named_arn(call), reason),))
 
