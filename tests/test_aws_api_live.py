@@ -347,3 +347,35 @@ def test_read_one_names_the_rule_or_template_it_reads():
                              {"prefix": "replicated"}, **PLACE) == []
     stub.assert_no_pending_responses()
     assert failing([rule]) == {rule.logical_id: {"ECR-PTC-UNTRUSTED-UPSTREAM"}}
+
+
+def test_read_one_reads_the_registry_the_call_named_not_the_callers_own():
+    # SetRepositoryPolicy / UpdatePullThroughCacheRule may name another account's registry
+    # (registryId): a cut record of such a call must be judged on that registry's resource, never
+    # on a same-named one of the caller's own registry (which may be compliant).
+    other = "333333333333"
+    clients, stub, _ = stubbed()
+    stub.add_response("describe_repositories", {"repositories": [
+        {"repositoryName": "shared", "registryId": other,
+         "repositoryArn": f"arn:aws:ecr:{REGION}:{other}:repository/shared"}]},
+        {"repositoryNames": ["shared"], "registryId": other})
+    stub.add_response("get_repository_policy", {"registryId": other, "repositoryName": "shared",
+                                                "policyText": policy({"AWS": FOREIGN})},
+                      {"repositoryName": "shared", "registryId": other})
+    stub.add_response("describe_pull_through_cache_rules", {"pullThroughCacheRules": [
+        {"ecrRepositoryPrefix": "upstream", "registryId": other,
+         "upstreamRegistryUrl": f"{FOREIGN}.dkr.ecr.us-east-1.amazonaws.com"}]},
+        {"ecrRepositoryPrefixes": ["upstream"], "registryId": other})
+    cut = {"repositoryName": "shared", "registryId": other, "policyText": "{\"Version\": \"2012-10-17\", \"Sta"}
+    with stub:
+        [repository] = live.read_one(clients, "ecr.amazonaws.com", "SetRepositoryPolicy", cut, **PLACE)
+        [rule] = live.read_one(clients, "ecr.amazonaws.com", "UpdatePullThroughCacheRule",
+                               {"ecrRepositoryPrefix": "upstream", "registryId": other}, **PLACE)
+    stub.assert_no_pending_responses()
+    assert failing([repository]) == {f"arn:aws:ecr:{REGION}:{other}:repository/shared": {"ECR-POLICY-UNTRUSTED-ACCOUNT"}}
+    assert failing([rule]) == {f"arn:aws:ecr:{REGION}:{other}:pull-through-cache-rule/upstream":
+                               {"ECR-PTC-UNTRUSTED-UPSTREAM"}}
+    # a registryId that is no account ID names no registry to read: not read, never the caller's own
+    [item] = live.read_one(clients, "ecr.amazonaws.com", "SetRepositoryPolicy",
+                           {"repositoryName": "shared", "registryId": "12345"}, **PLACE)
+    assert isinstance(item, NotRead) and "registryId" in item.reason

@@ -41,14 +41,29 @@ def api_call(resource_type: str, properties: dict) -> tuple[str, dict]:
                                        "policyText": json.dumps(properties["RepositoryPolicyText"])}
     if resource_type == "AWS::ECR::RegistryPolicy":
         return "PutRegistryPolicy", {"policyText": json.dumps(properties["PolicyText"])}
+    if resource_type == "AWS::ECR::PullThroughCacheRule":
+        keys = {"EcrRepositoryPrefix": "ecrRepositoryPrefix", "UpstreamRegistryUrl": "upstreamRegistryUrl",
+                "UpstreamRegistry": "upstreamRegistry", "CredentialArn": "credentialArn"}
+        return "CreatePullThroughCacheRule", {api: properties[cfn] for cfn, api in keys.items() if cfn in properties}
+    if resource_type == "AWS::ECR::RepositoryCreationTemplate":
+        parameters = {"prefix": properties["Prefix"], "appliedFor": properties["AppliedFor"]}
+        if "RepositoryPolicy" in properties:
+            parameters["repositoryPolicy"] = properties["RepositoryPolicy"]
+        return "CreateRepositoryCreationTemplate", parameters
+    if resource_type == "AWS::ECR::PublicRepository":
+        return "SetRepositoryPolicy", {"repositoryName": properties["RepositoryName"],
+                                       "policyText": json.dumps(properties["RepositoryPolicyText"])}
     raise AssertionError(f"no API call for {resource_type}")
 
 
-def detective_says(resource_type: str, properties: dict, config: dict) -> tuple[str, frozenset]:
+def detective_says(resource_type: str, properties: dict, config: dict, region: str = "eu-west-1") -> tuple[str, frozenset]:
     name, parameters = api_call(resource_type, properties)
     event = json.loads(TEMPLATE.read_text(encoding="utf-8"))
     event["account"] = event["detail"]["recipientAccountId"] = ACCOUNT
     event["detail"].update(eventName=name, requestParameters=parameters, responseElements=None)
+    event["region"] = event["detail"]["awsRegion"] = region
+    if resource_type == "AWS::ECR::PublicRepository":
+        event["source"], event["detail"]["eventSource"] = "aws.ecr-public", "ecr-public.amazonaws.com"
     verdict = judge_call(read_event(event), parse_settings(configuration_properties(config)))
     assert not verdict.undecided, verdict.undecided
     return ("SUCCESS" if verdict.compliant else "FAILED"), frozenset(j.finding.rule_id for _, j in verdict.failing)
@@ -80,3 +95,40 @@ def test_the_agreement_reaches_both_verdicts():
     assert detective_says("AWS::ECR::ReplicationConfiguration", foreign, config) == (
         "FAILED", frozenset({"ECR-REPLICATION-UNTRUSTED-DESTINATION"}))
     assert detective_says("AWS::ECR::ReplicationConfiguration", trusted, config) == ("SUCCESS", frozenset())
+
+
+def _policy(principal: object, action: str = "ecr:BatchGetImage") -> dict:
+    return {"Version": "2012-10-17", "Statement": [{"Sid": "S", "Effect": "Allow", "Principal": principal,
+                                                    "Action": [action]}]}
+
+
+_ECR = "999999999999.dkr.ecr.us-east-1.amazonaws.com"
+OTHER_RESOURCES = [
+    ("AWS::ECR::PullThroughCacheRule", {"EcrRepositoryPrefix": "hub", "UpstreamRegistryUrl": "registry-1.docker.io",
+                                        "UpstreamRegistry": "docker-hub"}),
+    ("AWS::ECR::PullThroughCacheRule", {"EcrRepositoryPrefix": "ecr", "UpstreamRegistryUrl": _ECR, "UpstreamRegistry": "ecr"}),
+    ("AWS::ECR::PullThroughCacheRule", {"EcrRepositoryPrefix": "ecr", "UpstreamRegistryUrl": "https://" + _ECR.upper(),
+                                        "UpstreamRegistry": "ecr"}),
+    ("AWS::ECR::PullThroughCacheRule", {"EcrRepositoryPrefix": "ecr", "UpstreamRegistryUrl": _ECR.replace("999999999999", OTHER)}),
+    ("AWS::ECR::PullThroughCacheRule", {"EcrRepositoryPrefix": "ROOT", "UpstreamRegistryUrl": _ECR + ":443/x"}),
+    ("AWS::ECR::RepositoryCreationTemplate", {"Prefix": "ROOT", "AppliedFor": ["REPLICATION"],
+                                              "RepositoryPolicy": json.dumps(_policy({"AWS": "999999999999"}))}),
+    ("AWS::ECR::RepositoryCreationTemplate", {"Prefix": "team/a", "AppliedFor": ["PULL_THROUGH_CACHE"],
+                                              "RepositoryPolicy": json.dumps(_policy({"AWS": OTHER}))}),
+    ("AWS::ECR::RepositoryCreationTemplate", {"Prefix": "team/a", "AppliedFor": ["CREATE_ON_PUSH"]}),
+    ("AWS::ECR::PublicRepository", {"RepositoryName": "tools", "RepositoryPolicyText": _policy("*", "ecr-public:PutImage")}),
+    ("AWS::ECR::PublicRepository", {"RepositoryName": "tools", "RepositoryPolicyText": _policy("*", "ecr-public:BatchGetImage")}),
+    ("AWS::ECR::PublicRepository", {"RepositoryName": "tools",
+                                    "RepositoryPolicyText": _policy({"AWS": "999999999999"}, "ecr-public:*")}),
+]
+
+
+@pytest.mark.parametrize("resource_type, properties", OTHER_RESOURCES, ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("config", [{"TrustedAccountIds": OTHER},
+                                    {"TrustedAccountIds": OTHER, "AllowedUpstreamRegistryUrls": "public.ecr.aws"}])
+def test_the_detective_door_agrees_with_the_hook_on_cache_rules_templates_and_public_repositories(
+        resource_type, properties, config, invoke):
+    region = "us-east-1" if resource_type == "AWS::ECR::PublicRepository" else "eu-west-1"
+    stack = f"arn:aws:cloudformation:{region}:{ACCOUNT}:stack/ecr-perimeter-test/0f1e2d3c-4b5a-11ef-8a9b-0a1b2c3d4e5f"
+    hook = _failing(invoke(hook_request(resource_type, properties, config=config, stack_id=stack)))
+    assert detective_says(resource_type, properties, config, region) == hook

@@ -150,6 +150,28 @@ def test_a_later_compliant_call_on_the_same_resource_resolves_the_finding(world)
     assert world.notices()[1:] == []  # a compliant call sends nothing
 
 
+def test_two_untrusted_accounts_in_one_statement_are_two_findings_not_one_overwritten(world):
+    # One statement, two foreign accounts: the core reports each (same rule, same path); Security
+    # Hub keys a finding by Id, so one Id for both would keep only the last account imported.
+    other = "777766665555"
+    policy = {"Version": "2012-10-17", "Statement": [{"Sid": "Pull", "Effect": "Allow", "Principal": {"AWS": [
+        f"arn:aws:iam::{FOREIGN}:root", f"arn:aws:iam::{other}:root"]}, "Action": ["ecr:BatchGetImage"]}]}
+    found = event("set-repository-policy-foreign-account.json")
+    found["detail"]["requestParameters"]["policyText"] = json.dumps(policy)
+    summary = world.run(found)
+    assert sorted(f["ruleId"] for f in summary["failing"]) == ["ECR-POLICY-UNTRUSTED-ACCOUNT"] * 2
+    assert len(set(summary["imported"])) == 2
+    subjects = sorted(fields(f)["Subject"] for f in world.findings())
+    assert subjects == sorted([FOREIGN, other])
+    # a later call that drops one of them resolves that one only
+    policy["Statement"][0]["Principal"]["AWS"].pop()
+    found = later(found, 5)
+    found["detail"]["requestParameters"]["policyText"] = json.dumps(policy)
+    summary = world.run(found)
+    assert len(summary["resolved"]) == 1
+    assert [fields(f)["Subject"] for f in world.findings()] == [FOREIGN]
+
+
 def test_a_compliant_call_older_than_the_violation_does_not_resolve_it(world):
     world.run(later(event("put-replication-foreign-destination.json"), 30))
     summary = world.run(later(event("put-replication-trusted.json"), 10))  # arrived late
@@ -262,6 +284,30 @@ def test_an_event_that_can_be_read_neither_from_the_record_nor_live_is_an_undeci
     assert notice["findings"][0]["ruleId"] == "ECR-PERIMETER-UNDECIDED"
 
 
+def test_undecided_calls_on_two_repositories_are_two_findings_each_resolved_by_its_own_compliant_call(world):
+    # The record names the repository even when its policy was cut: the undecided finding is that
+    # repository's, so a second cut call on another one does not overwrite it, and a later
+    # compliant call on the repository resolves it (a finding on the registry never would be).
+    denied = Exception("AccessDeniedException", "not authorized to perform ecr:DescribeRepositories")
+    detective = Detective(dict(world.environ), boto3.session.Session(), CENTRAL,
+                          live_clients=stubbed([("describe_repositories", denied)] * 2))
+    cut = {}
+    for name in ("prod/app", "prod/web"):
+        found = event("set-repository-policy-foreign-account.json")
+        found["detail"]["requestParameters"].update(repositoryName=name, policyText="{\"Version\": \"2012-10-17\", \"Sta")
+        cut[name] = found
+        summary = detective.handle(found)
+        assert summary["status"] == "failing" and summary["readFrom"] == "live"
+        assert [u["arn"] for u in summary["undecided"]] == [f"arn:aws:ecr:eu-west-1:{MEMBER}:repository/{name}"]
+    assert sorted(f["Resources"][0]["Id"] for f in world.findings()) == [
+        f"arn:aws:ecr:eu-west-1:{MEMBER}:repository/prod/app", f"arn:aws:ecr:eu-west-1:{MEMBER}:repository/prod/web"]
+    compliant = later(event("set-repository-policy-trusted.json"), 5)
+    compliant["detail"]["requestParameters"]["repositoryName"] = "prod/app"
+    summary = world.run(compliant)
+    assert summary["status"] == "compliant" and len(summary["resolved"]) == 1
+    assert [f["Resources"][0]["Id"] for f in world.findings()] == [f"arn:aws:ecr:eu-west-1:{MEMBER}:repository/prod/web"]
+
+
 def test_settings_that_do_not_validate_make_every_call_an_undecided_finding(world):
     boto3.client("ssm", region_name="eu-west-1").put_parameter(
         Name="guard-settings", Type="String", Overwrite=True, Value=json.dumps({"TrustedAcountIds": TRUSTED}))
@@ -312,6 +358,39 @@ def test_security_hub_refusing_the_findings_fails_the_invocation(world, monkeypa
                                                   for f in findings])
     with pytest.raises(DeliveryFailed, match="refused 1 of 1"):
         world.run(event("put-replication-foreign-destination.json"))
+
+
+def test_the_largest_configuration_the_api_accepts_still_gets_its_sns_notice_under_256_kib(world):
+    # 25 rules of 100 destinations (the API's limits), half of them foreign, remediation in dry run:
+    # the notice (every finding it can hold, the rest counted, and the planned configuration) must
+    # fit SNS's 256 KiB, or every retry of the event fails on SNS and it ends on the dead-letter queue.
+    rules = [{"destinations": [{"region": "eu-west-1", "registryId": TRUSTED if d % 2 else f"99998888{r:02d}{d:02d}"}
+                               for d in range(100)],
+              "repositoryFilters": [{"filter": f"team-{r}/", "filterType": "PREFIX_MATCH"}]} for r in range(25)]
+    world.set(GUARD_REMEDIATION="KeepTrusted")
+    found = event("put-replication-foreign-destination.json")
+    found["detail"]["requestParameters"] = {"replicationConfiguration": {"rules": rules}}
+    found["detail"]["responseElements"] = None
+    detective = Detective(dict(world.environ, GUARD_REMEDIATION="KeepTrusted"), boto3.session.Session(), CENTRAL)
+    member = world.member
+
+    class Member:  # the member session, whose ECR answers with the 25 rules (moto holds one rule only)
+        def client(self, service, **kwargs):
+            if service != "ecr":
+                return member.client(service, **kwargs)
+            ecr = boto3.client("ecr", region_name="eu-west-1", aws_access_key_id="k", aws_secret_access_key="s")
+            stub = Stubber(ecr)
+            stub.add_response("describe_registry", {"registryId": MEMBER, "replicationConfiguration": {"rules": rules}})
+            stub.activate()
+            return ecr
+
+    detective.accounts.session_for = lambda account, partition: Member()
+    summary = detective.handle(found)
+    assert summary["status"] == "failing" and len(summary["failing"]) == 1250
+    assert summary["remediation"]["dryRun"] is True and summary["notified"]
+    [notice] = world.notices()
+    assert len(notice["findings"]) + notice["omittedFindings"] == 1250 and notice["findings"]
+    assert notice["remediation"]["action"].startswith("dry run, would keep only the trusted destinations")
 
 
 # -- remediation -----------------------------------------------------------------------------------

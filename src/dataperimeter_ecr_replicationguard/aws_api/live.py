@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..assess import Resource
-from ..core.values import data, shown
+from ..core.values import data, is_account_id, shown
 from . import shapes
 from .shapes import ECR, ECR_PUBLIC, Unreadable
 
@@ -86,10 +86,15 @@ def read_one(clients: LiveClients, event_source: str, event_name: str, request_p
         return list(_replication(clients.ecr, place))
     if call == (ECR, "PutRegistryPolicy"):
         return list(_registry_policy(clients.ecr, place))
-    if call == (ECR, "SetRepositoryPolicy"):
-        return list(_repositories(clients.ecr, place, _named(params, "repositoryName")))
-    if call in ((ECR, "CreatePullThroughCacheRule"), (ECR, "UpdatePullThroughCacheRule")):
-        return list(_pull_through_cache_rules(clients.ecr, place, _named(params, "ecrRepositoryPrefix")))
+    if call in ((ECR, "SetRepositoryPolicy"), (ECR, "CreatePullThroughCacheRule"), (ECR, "UpdatePullThroughCacheRule")):
+        # These may name another account's registry (registryId): read that one, never the caller's own.
+        registry = params.get("registryId")
+        if registry is not None and not is_account_id(registry):
+            return [NotRead(f"the registry the call named ({event_name})",
+                            f"registryId {shown(registry)} is not a 12-digit account ID")]
+        if event_name == "SetRepositoryPolicy":
+            return list(_repositories(clients.ecr, place, _named(params, "repositoryName"), registry))
+        return list(_pull_through_cache_rules(clients.ecr, place, _named(params, "ecrRepositoryPrefix"), registry))
     if call in ((ECR, "CreateRepositoryCreationTemplate"), (ECR, "UpdateRepositoryCreationTemplate")):
         return list(_creation_templates(clients.ecr, place, _named(params, "prefix")))
     if call == (ECR_PUBLIC, "SetRepositoryPolicy"):
@@ -122,10 +127,10 @@ def _registry_policy(ecr: Any, place: Mapping[str, str]) -> Iterator[Item]:
     yield _adapted(what, shapes.registry_policy_resource, response, place)
 
 
-def _repositories(ecr: Any, place: Mapping[str, str], name: str | None) -> Iterator[Item]:
+def _repositories(ecr: Any, place: Mapping[str, str], name: str | None, registry: str | None = None) -> Iterator[Item]:
     what = "repositories (DescribeRepositories)" if name is None else f"repository {shown(name)} (DescribeRepositories)"
     for repository in _paginated(ecr, "describe_repositories", "repositories", what,
-                                 {"repositoryNames": [name]} if name else {}):
+                                 _in_registry({"repositoryNames": [name]} if name else {}, registry)):
         if isinstance(repository, NotRead):
             yield repository
             continue
@@ -164,11 +169,12 @@ def _with_policy(client: Any, repository: Any, place: Mapping[str, str],
     yield _adapted(what, reader, repository, place, text)
 
 
-def _pull_through_cache_rules(ecr: Any, place: Mapping[str, str], prefix: str | None) -> Iterator[Item]:
+def _pull_through_cache_rules(ecr: Any, place: Mapping[str, str], prefix: str | None,
+                             registry: str | None = None) -> Iterator[Item]:
     what = ("pull-through cache rules (DescribePullThroughCacheRules)" if prefix is None
             else f"pull-through cache rule {shown(prefix)} (DescribePullThroughCacheRules)")
     for rule in _paginated(ecr, "describe_pull_through_cache_rules", "pullThroughCacheRules", what,
-                           {"ecrRepositoryPrefixes": [prefix]} if prefix else {}):
+                           _in_registry({"ecrRepositoryPrefixes": [prefix]} if prefix else {}, registry)):
         yield rule if isinstance(rule, NotRead) else _adapted(what, shapes.pull_through_cache_resource, rule, place)
 
 
@@ -224,6 +230,11 @@ def _adapted(what: str, reader: Callable[..., Resource], value: Any, place: Mapp
         return reader(value, *more, **place)
     except Unreadable as error:
         return NotRead(what, f"the response is not as documented: {error}")
+
+
+def _in_registry(arguments: dict[str, Any], registry: str | None) -> dict[str, Any]:
+    """``arguments``, with ``registryId`` when the call named a registry."""
+    return {**arguments, "registryId": registry} if registry is not None else arguments
 
 
 def _named(params: Mapping[str, Any], key: str) -> str | None:

@@ -4,7 +4,7 @@ One ASFF finding per judged finding: the required top-level attributes (``Schema
 ``ProductArn``, ``GeneratorId``, ``AwsAccountId``, ``Types``, ``CreatedAt``, ``UpdatedAt``,
 ``Severity``, ``Title``, ``Description``, ``Resources``), with ``Compliance.Status`` FAILED,
 ``Workflow.Status`` NEW and ``RecordState`` ACTIVE. The ``Id`` is stable per (resource ARN, resource
-type, rule id, path), so a later import of the same problem updates the finding instead of adding
+type, rule id, path, subject), so a later import of the same problem updates the finding instead of adding
 one, and :func:`resolved_finding` turns it PASSED / RESOLVED / ARCHIVED once a compliant call or a
 clean audit shows it is gone (:func:`reconciled` works out which).
 
@@ -45,9 +45,13 @@ def default_product_arn(*, account: str, region: str, partition: str = "aws") ->
     return f"arn:{partition}:securityhub:{region}:{account}:product/{account}/default"
 
 
-def finding_id(resource_arn: str, resource_type: str, rule_id: str, path: str) -> str:
-    """Stable per (resource, rule, path): ``ecr-perimeter/<rule id>/<sha256 of the four, 40 hex>``."""
-    digest = hashlib.sha256("\x1f".join((resource_arn, resource_type, rule_id, path)).encode("utf-8")).hexdigest()
+def finding_id(resource_arn: str, resource_type: str, rule_id: str, path: str, subject: str = "") -> str:
+    """Stable per (resource, rule, path, subject): ``ecr-perimeter/<rule id>/<sha256 of them, 40 hex>``.
+    The subject (the account, the upstream, ...) keeps apart two findings the core makes at one path
+    (two foreign accounts in one ``Principal``): Security Hub keys a finding by its Id, so one Id
+    for both would keep only the last one imported."""
+    parts = (resource_arn, resource_type, rule_id, path) + ((subject,) if subject else ())
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
     return f"ecr-perimeter/{rule_id}/{digest[:40]}"
 
 
@@ -84,7 +88,7 @@ def asff_finding(judged_finding: Any, resource: Resource, *, account: str, regio
         fields["ExpiredExemption"] = f"#{expired.index} expired {expired.expires.isoformat()}: {data(expired.reason, 300)}"
     recommendation = _recommendation(finding.remediation or title, finding.rule_id, resource.resource_type, docs_url)
     return _finding(
-        fid=finding_id(arn, resource.resource_type, finding.rule_id, finding.path),
+        fid=finding_id(arn, resource.resource_type, finding.rule_id, finding.path, finding.subject),
         resource=resource, account=account, region=region, partition=partition, product_arn=product_arn,
         generator_id=generator_id, observed_at=observed_at, created_at=created_at,
         types=_VIOLATION_TYPES if finding.category is Category.VIOLATION else _UNREADABLE_TYPES,

@@ -4,7 +4,8 @@ decided or was remediated (a compliant call sends nothing), to ``GUARD_SNS_TOPIC
 The message is JSON (``Subject`` is a one-line summary, at most 100 characters as SNS requires):
 the call (event ID, account, Region, API, caller), every failing or undecided finding (rule ID,
 severity, resource ARN, message, remediation) and what the remediation did. It is cut to stay
-under SNS's 256 KiB: the findings that do not fit are counted, never silently dropped. Message
+under SNS's 256 KiB: the findings that do not fit are counted, never silently dropped, and a
+planned configuration too large for it is left to the log (said so in ``configurationOmitted``). Message
 attributes (``severity``, ``account``, ``event_name``) let subscriptions filter.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 
 TOPIC_VARIABLE = "GUARD_SNS_TOPIC_ARN"
 MAX_BYTES = 250_000  # SNS accepts 262,144 bytes of message and attributes together
+_REMEDIATION_BYTES = 50_000  # the remediation's share at most, so findings still fit
 _SUBJECT = 100
 _ORDER = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 
@@ -25,6 +27,11 @@ def message(call: Mapping[str, Any], findings: Sequence[Mapping[str, Any]], reme
     body: dict[str, Any] = {"call": dict(call), "findings": [], "omittedFindings": 0}
     if remediation is not None:
         body["remediation"] = dict(remediation)
+        if len(json.dumps(body)) > _REMEDIATION_BYTES:  # 25 rules of 100 destinations: the log has it whole
+            body["remediation"].pop("configuration", None)
+            body["remediation"]["configurationOmitted"] = "too large for the notice: see the function's log"
+            action = str(body["remediation"].get("action", ""))
+            body["remediation"]["action"] = action if len(action) <= 2000 else action[:1997] + "..."
     size = len(json.dumps(body))
     for finding in findings:
         entry = dict(finding)
@@ -40,7 +47,7 @@ def message(call: Mapping[str, Any], findings: Sequence[Mapping[str, Any]], reme
     subject = f"ECR Perimeter Guard: {what} on {call.get('eventName', '?')} in {call.get('account', '?')} {call.get('region', '?')}"
     return {
         "Subject": _one_line(subject)[:_SUBJECT],
-        "Message": json.dumps(body, indent=1, ensure_ascii=True),
+        "Message": json.dumps(body, ensure_ascii=True),  # as measured above (indenting would add to every line)
         "MessageAttributes": {
             "severity": {"DataType": "String", "StringValue": severity},
             "account": {"DataType": "String", "StringValue": str(call.get("account", "?"))},

@@ -11,13 +11,13 @@ not validate make an :class:`Undecided` entry, which the Lambda reports as a fin
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..assess import Assessed, Assessment, Resource, assess
 from ..aws_api import shapes
-from ..core.values import data
+from ..core.values import data, is_account_id
 from ..exemptions import Judged
 from ..invocation import Invocation
 from ..settings import Settings
@@ -108,25 +108,49 @@ def assessed(call: Call, resources: Sequence[Resource], settings: Settings, sess
 
 def undecided_call(call: Call, reason: str) -> Verdict:
     """A call nothing of which can be judged (the settings do not validate, no credentials in its
-    account): one undecided entry naming the call's registry."""
+    account): one undecided entry naming the resource the record names, else the call's registry."""
     resource_type = TYPE_OF_CALL.get((call.event_source, call.event_name), "")
-    return Verdict(call, EVENT, undecided=(Undecided(resource_type, call.registry_arn, reason),))
+    return Verdict(call, EVENT, undecided=(Undecided(resource_type, named_arn(call), reason),))
+
+
+def named_arn(call: Call) -> str:
+    """The ARN of the resource the call set, when the record names it (a repository, rule or
+    template name ECR accepts, even if the rest was cut), else the call's registry: what an
+    undecided finding names, so a later compliant call on that resource resolves it and a cut call
+    on another resource does not overwrite it."""
+    params = call.request_parameters if isinstance(call.request_parameters, Mapping) else {}
+    registry = params.get("registryId")
+    account = registry if is_account_id(registry) else call.account
+    place = {"region": call.region, "partition": call.partition}
+    key = (call.event_source, call.event_name)
+    if key == (shapes.ECR, "SetRepositoryPolicy") and shapes.valid_name(params.get("repositoryName")):
+        return shapes.repository_arn(params["repositoryName"], account=account, **place)
+    if key in ((shapes.ECR, "CreatePullThroughCacheRule"), (shapes.ECR, "UpdatePullThroughCacheRule")) \
+            and shapes.valid_name(params.get("ecrRepositoryPrefix")):
+        return shapes.pull_through_cache_arn(params["ecrRepositoryPrefix"], account=account, **place)
+    if key in ((shapes.ECR, "CreateRepositoryCreationTemplate"), (shapes.ECR, "UpdateRepositoryCreationTemplate")) \
+            and shapes.valid_name(params.get("prefix")):
+        return shapes.creation_template_arn(params["prefix"], account=call.account, **place)
+    if key == (shapes.ECR_PUBLIC, "SetRepositoryPolicy") and shapes.valid_name(params.get("repositoryName")):
+        return shapes.public_repository_arn(params["repositoryName"], account=account, partition=call.partition)
+    return call.registry_arn
 
 
 def _read_live(call: Call, resource_type: str, why: str, live: LiveRead | None) -> tuple[list[Resource], list[Undecided]]:
+    arn = named_arn(call)
     if live is None:
-        return [], [Undecided(resource_type, call.registry_arn, f"{why}, and the live configuration was not read")]
+        return [], [Undecided(resource_type, arn, f"{why}, and the live configuration was not read")]
     try:
         read = list(live(call))
     except Exception as error:  # noqa: BLE001 - the reader yields NotRead; anything else still fails closed
-        return [], [Undecided(resource_type, call.registry_arn,
+        return [], [Undecided(resource_type, arn,
                               f"{why}, and the live read failed ({type(error).__name__}: {data(str(error), 200)})")]
     resources = [r for r in read if isinstance(r, Resource)]
     missing = [r for r in read if not isinstance(r, Resource)]
-    undecided = [Undecided(resource_type, call.registry_arn, f"{why}, and the live read failed: "
+    undecided = [Undecided(resource_type, arn, f"{why}, and the live read failed: "
                            f"{data(getattr(m, 'what', '?'), 120)}: {data(getattr(m, 'reason', '?'), 200)}")
                  for m in missing]
     if not resources and not undecided:
-        return [], [Undecided(resource_type, call.registry_arn,
+        return [], [Undecided(resource_type, arn,
                               f"{why}, and the live configuration holds no such resource now")]
     return resources, undecided
