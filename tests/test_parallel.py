@@ -92,6 +92,8 @@ def test_objects_frozen_before_stay_frozen():
     try:
         frozen = gc.get_freeze_count()
         assert list(ordered_map(uses_unpicklable_context, {"lock": threading.Lock(), "offset": 1}, [1, 2], jobs=2)) == [2, 3]
-        assert gc.get_freeze_count() >= frozen
+        # unfrozen would be 0; a frozen object that dies meanwhile (a refcount drop elsewhere in
+        # the process) leaves the permanent generation, so the count may fall by a few
+        assert gc.get_freeze_count() > frozen // 2
     finally:
         gc.unfreeze()
