@@ -42,7 +42,7 @@ from .audit_scope import ACCOUNT_ID, OU_ID, REGION_NAME, ROLE_NAME, AccountScope
 from .exit_codes import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from .output import FORMATS, ScanReport
 from .parallel import WorkerFailed, ordered_map, usable_cpus
-from .scan import UsageError, _colour, _is_terminal, _outputs, _today, settings_of
+from .scan import UsageError, _colour, _is_terminal, _outputs, _today, emit, settings_of
 
 MAX_CONCURRENCY = 128
 
@@ -297,14 +297,7 @@ def _write(audit: AuditReport, fmt: str, target: str | None, args: argparse.Name
         text = render_sarif(audit)
     else:
         text = render_junit(audit)
-    if target is None or target == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        with open(target, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as error:
-        raise UsageError(f"cannot write --output-file {target}: {error.strerror}") from None
+    emit(text, target)
 
 
 def render_text(audit: AuditReport, colour: bool = False, quiet: bool = False, verbose: bool = False) -> str:

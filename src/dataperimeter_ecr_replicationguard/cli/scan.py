@@ -148,6 +148,11 @@ def _write(report: ScanReport, fmt: str, target: str | None, args: argparse.Name
         text = render(report, colour=stream is not None and _colour(stream), quiet=args.quiet, verbose=args.verbose)
     else:
         text = render(report)
+    emit(text, target)
+
+
+def emit(text: str, target: str | None) -> None:
+    """``text`` to standard output (no target, or ``-``) or to the ``--output-file`` named."""
     if target is None or target == "-":
         sys.stdout.write(text)
         return
