@@ -7,9 +7,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..settings import SETTING_NAMES
 from .output import FORMATS
-from .scan import _ALIASES, _flag
+from .scan import add_trust_options
 
 DEFAULT_CONCURRENCY = 16
 MAX_AUTO_PROCESSES = 4
@@ -43,12 +42,7 @@ def add_parser(commands: Any) -> None:
     scope.add_argument("--processes", type=int, metavar="N",
                        help=f"worker processes, each with --concurrency threads (default: one per CPU, at most "
                             f"{MAX_AUTO_PROCESSES}, from 8 accounts; 1 with AccountSource Organizations or Snapshot)")
-    audit.add_argument("--config", metavar="FILE",
-                       help="type configuration JSON: the set-type-configuration document, or its Properties")
-    settings = audit.add_argument_group("trust settings (same names and meaning as the type configuration)")
-    for name in SETTING_NAMES:
-        settings.add_argument(_flag(name), *_ALIASES.get(name, []), dest=name, metavar="VALUE",
-                              help=f"the {name} setting (as in the type configuration)")
+    add_trust_options(audit)
     audit.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format on stdout (default: text)")
     audit.add_argument("--output-file", action="append", default=[], metavar="[FORMAT=]FILE",
                        help="write the --format output to FILE instead of stdout; FORMAT=FILE writes that format to "

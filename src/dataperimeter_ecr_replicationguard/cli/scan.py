@@ -64,12 +64,7 @@ def add_parser(commands: Any) -> None:
     )
     scan.add_argument("paths", nargs="*", metavar="PATH", default=["."],
                       help="templates or directories (searched for *.yaml, *.yml, *.json, *.template); default: .")
-    scan.add_argument("--config", metavar="FILE",
-                      help="type configuration JSON: the set-type-configuration document, or its Properties")
-    settings = scan.add_argument_group("trust settings (same names and meaning as the type configuration)")
-    for name in SETTING_NAMES:
-        settings.add_argument(_flag(name), *_ALIASES.get(name, []), dest=name, metavar="VALUE",
-                              help=f"the {name} setting (as in the type configuration)")
+    add_trust_options(scan)
     scan.add_argument("--account", help="the deploying account ID: the value of AWS::AccountId")
     scan.add_argument("--region", help="the deploying Region: the value of AWS::Region (and AWS::Partition)")
     scan.add_argument("--stack-name", help="the stack name, for AWS::StackName and exemptions (default: the file name)")
@@ -361,6 +356,17 @@ def _today(text: str | None) -> datetime.date:
         return datetime.date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"--today {text!r} is not a date YYYY-MM-DD") from None
+
+
+def add_trust_options(command: Any) -> None:
+    """``--config`` and one flag per setting of the type configuration (the doors that take the
+    hook's settings on the command line: ``scan`` and ``audit``)."""
+    command.add_argument("--config", metavar="FILE",
+                         help="type configuration JSON: the set-type-configuration document, or its Properties")
+    settings = command.add_argument_group("trust settings (same names and meaning as the type configuration)")
+    for name in SETTING_NAMES:
+        settings.add_argument(_flag(name), *_ALIASES.get(name, []), dest=name, metavar="VALUE",
+                              help=f"the {name} setting (as in the type configuration)")
 
 
 def _flag(name: str) -> str:
