@@ -82,14 +82,31 @@ def not_a_template(path: str) -> str | None:
     a known non-template name, no ``Resources``/``AWSTemplateFormatVersion`` key (and no ECR
     resource type: a resource-map fragment is read as a template), or several YAML documents
     (a Kubernetes manifest)."""
+    return read_candidate(path)[0]
+
+
+def read_candidate(path: str) -> tuple[str | None, bytes | None]:
+    """Why ``path`` is plainly not a template (see :func:`not_a_template`), else ``None`` and
+    the file's bytes, read once for both the sniff and the decoder; ``(None, None)`` when it
+    cannot be read (the decoder says why). Only the first MiB of a larger file is read before
+    it is known to be a template."""
     name = os.path.basename(path)
     if name in KNOWN_NON_TEMPLATES or name.endswith((".assets.json", ".schema.json")):
-        return f"not a CloudFormation template ({name} is a known non-template file)"
+        return f"not a CloudFormation template ({name} is a known non-template file)", None
     try:
         with open(path, "rb") as handle:
-            head = handle.read(SNIFF_BYTES)
+            # read(n) allocates n bytes first: a small file is read whole (its size is known)
+            large = os.fstat(handle.fileno()).st_size > SNIFF_BYTES
+            head = handle.read(SNIFF_BYTES) if large else handle.read()
+            reason = _not_a_template_head(head)
+            if reason is not None:
+                return reason, None
+            return None, head + handle.read() if large else head
     except OSError:
-        return None  # the decoder says why it cannot read it
+        return None, None
+
+
+def _not_a_template_head(head: bytes) -> str | None:
     if not _TEMPLATE_KEY.search(head):
         return "not a CloudFormation template (no Resources or AWSTemplateFormatVersion)"
     several = head.startswith(b"---") or b"\n---" in head or b"\r---" in head  # a document start begins a line
@@ -115,11 +132,11 @@ def _documents(text: bytes) -> int:
 def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
     """``item`` is (path, named explicitly on the command line)."""
     path, _explicit = item
-    skip = not_a_template(path)
+    skip, raw = read_candidate(path)
     if skip is not None:
         return FileOutcome(path, skipped=skip)
     try:
-        template = decode_file(path)
+        template = decode_file(path, raw)
     except UnreadableTemplate as error:
         encoding = _not_utf8(path)
         if encoding is not None:

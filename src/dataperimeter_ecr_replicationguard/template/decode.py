@@ -19,13 +19,15 @@ class UnreadableTemplate(ValueError):
         self.column = column
 
 
-def decode_file(path: str) -> Any:
-    """The parsed template of ``path``. Raises :class:`UnreadableTemplate`."""
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as error:
-        raise UnreadableTemplate(f"{path}: cannot read the file: {error.strerror or error}") from None
+def decode_file(path: str, raw: bytes | None = None) -> Any:
+    """The parsed template of ``path`` (``raw``: its bytes, when the caller has read them
+    already). Raises :class:`UnreadableTemplate`."""
+    if raw is None:
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+        except OSError as error:
+            raise UnreadableTemplate(f"{path}: cannot read the file: {error.strerror or error}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..core.findings import pointer
 from ..core.partitions import partition_of_region
+from .marked import LineDict, LineList
 
 NO_VALUE = object()  # AWS::NoValue: the key or list item disappears
 
@@ -116,8 +117,15 @@ class Resolver:
 
     # -- values ----------------------------------------------------------------------------
     def _value(self, value: Any, where: tuple, unresolved: list[Unresolved]) -> Any:
-        if isinstance(value, Mapping):
-            if _is_intrinsic(value):
+        # Exact types first: a template is mostly plain text, dicts and lists, and an ABC
+        # check (``Mapping``) costs a Python-level __instancecheck__ per value.
+        kind = type(value)
+        if kind is str:
+            if "{{resolve:" in value:
+                unresolved.append(Unresolved(pointer(*where), "a dynamic reference is resolved only when the stack deploys"))
+            return value
+        if kind is dict or kind is LineDict or (kind is not list and kind is not LineList and isinstance(value, Mapping)):
+            if len(value) == 1 and _is_intrinsic(value):
                 try:
                     branch = self._chosen_branch(value)
                     if branch is not None:
@@ -128,9 +136,10 @@ class Resolver:
                     return _plain(value)
             out = {}
             for key, item in value.items():
-                resolved = self._value(item, where + (str(key),), unresolved)
+                key = key if type(key) is str else str(key)
+                resolved = self._value(item, where + (key,), unresolved)
                 if resolved is not NO_VALUE:
-                    out[str(key)] = resolved
+                    out[key] = resolved
             return out
         if isinstance(value, list):
             out_list = []
