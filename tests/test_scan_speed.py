@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from dataperimeter_ecr_replicationguard.cli.main import main
 from dataperimeter_ecr_replicationguard.template import yaml_loader
 
@@ -59,3 +62,89 @@ def test_the_document_count_is_taken_only_when_a_line_starts_a_document(tmp_path
         manifest.write_bytes(newline.join(["apiVersion: v1", "kind: ConfigMap", "---", "Resources: {}", ""]).encode())
         assert "several YAML documents" in scan_file.not_a_template(str(manifest)), repr(newline)
     assert len(counted) == 3
+
+
+def test_each_template_file_is_opened_once_for_the_sniff_and_the_decoder(tmp_path, monkeypatch, capsys):
+    from dataperimeter_ecr_replicationguard.cli import scan_file
+    from dataperimeter_ecr_replicationguard.template import decode
+
+    opened = []
+
+    def counting(path, *args, **kwargs):
+        opened.append(str(path))
+        return open(path, *args, **kwargs)
+
+    monkeypatch.setattr(scan_file, "open", counting, raising=False)
+    monkeypatch.setattr(decode, "open", counting, raising=False)
+    for n in range(3):
+        (tmp_path / f"ok-{n}.json").write_text(json.dumps(_template(TRUSTED), indent=1))
+    (tmp_path / "bad.yaml").write_text("Resources:\n  Repl:\n    Type: AWS::ECR::ReplicationConfiguration\n"
+                                       "    Properties: {ReplicationConfiguration: {Rules: [{Destinations: "
+                                       "[{Region: eu-west-1, RegistryId: '999999999999'}]}]}}\n")
+    (tmp_path / "notes.json").write_text('{"name": "not a template"}')
+    code = main(["scan", str(tmp_path), "--format", "json", "--trusted-account-ids", TRUSTED, "--jobs", "1"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and report["summary"]["files"] == 4 and report["summary"]["skippedFiles"] == 1
+    assert sorted(opened) == sorted(str(p) for p in tmp_path.iterdir())  # once each, the skipped one too
+
+
+def test_a_file_larger_than_the_sniff_is_read_whole_once_it_is_a_template(tmp_path, capsys):
+    from dataperimeter_ecr_replicationguard.cli import scan_file
+
+    padding = " " * (scan_file.SNIFF_BYTES + 10)  # the finding lies beyond the first MiB
+    text = json.dumps(_template("999999999999"), indent=1).replace('"Topic"', padding + '"Topic"')
+    (tmp_path / "big.json").write_text(text)
+    assert scan_file.read_candidate(str(tmp_path / "big.json")) == (None, text.encode())
+    code = main(["scan", str(tmp_path), "--format", "json", "--trusted-account-ids", TRUSTED, "--jobs", "1"])
+    assert code == 1 and json.loads(capsys.readouterr().out)["summary"]["resources"] == 1
+
+
+def _names_as_written(value, found):
+    """The basis walk written plainly (what scan_file._names must equal)."""
+    from collections.abc import Mapping
+
+    from dataperimeter_ecr_replicationguard.cli.scan_file import _SUB_NAME
+
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key == "Ref" and isinstance(item, str):
+                found[item] = None
+            elif key == "Fn::Sub":
+                text = item[0] if isinstance(item, list) and item else item
+                if isinstance(text, str):
+                    local = item[1] if isinstance(item, list) and len(item) > 1 and isinstance(item[1], Mapping) else {}
+                    for name in _SUB_NAME.findall(text):
+                        if name not in local and "." not in name:
+                            found[name.strip()] = None
+                _names_as_written(item, found)
+            elif key == "Fn::If" and isinstance(item, list) and item and isinstance(item[0], str):
+                found[f"condition {item[0]}"] = None
+                _names_as_written(item[1:], found)
+            elif key == "Condition" and isinstance(item, str):
+                found[f"condition {item}"] = None
+            else:
+                _names_as_written(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _names_as_written(item, found)
+
+
+_reading = st.recursive(
+    st.one_of(st.sampled_from(["P", "AWS::AccountId", "${P}", "x${A}-${B.C}${!D}", "Cond", ""]), st.integers()),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.sampled_from(["Ref", "Fn::Sub", "Fn::If", "Condition", "Other", "Fn::Join"]),
+                        children, max_size=3)),
+    max_leaves=15,
+)
+
+
+@given(_reading)
+@settings(max_examples=400, deadline=None)
+def test_the_basis_walk_finds_what_the_plain_walk_finds(value):
+    from dataperimeter_ecr_replicationguard.cli.scan_file import _names
+
+    fast, plain = {}, {}
+    _names(value, fast)
+    _names_as_written(value, plain)
+    assert list(fast) == list(plain)

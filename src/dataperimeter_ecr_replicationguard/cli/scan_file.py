@@ -163,7 +163,8 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
     expansion = expand(template, context)
     template = expansion.template
     try:
-        resources = template_resources(template, context)
+        listed = resources_of(template)
+        resources = template_resources(template, context, listed)
     except NotATemplate as error:
         return FileOutcome(path, skipped=str(error))
     except RecursionError:
@@ -177,7 +178,7 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
         return FileOutcome(path, error=f"cannot build the trusted set: {error}")
     except Exception as error:  # noqa: BLE001 - one line, exit 2
         return FileOutcome(path, error=f"cannot assess {path}: {type(error).__name__}: {error}")
-    raw = {r.logical_id: r for r in resources_of(template)}
+    raw = {r.logical_id: r for r in listed}
     entry = FileEntry(path)
     records = []
     for reason in expansion.unresolved:
@@ -308,7 +309,10 @@ def _names(value: Any, found: dict[str, None]) -> None:
     and ``condition NAME`` for the conditions it reads (``Fn::If``, ``Condition``)."""
     if isinstance(value, Mapping):
         for key, item in value.items():
-            if key == "Ref" and isinstance(item, str):
+            if key not in _READING_KEYS:
+                if type(item) is not str:  # text under any other key reads nothing
+                    _names(item, found)
+            elif key == "Ref" and isinstance(item, str):
                 found[item] = None
             elif key == "Fn::Sub":
                 text = item[0] if isinstance(item, list) and item else item
@@ -327,7 +331,11 @@ def _names(value: Any, found: dict[str, None]) -> None:
                 _names(item, found)
     elif isinstance(value, list):
         for item in value:
-            _names(item, found)
+            if type(item) is not str:
+                _names(item, found)
+
+
+_READING_KEYS = frozenset({"Ref", "Fn::Sub", "Fn::If", "Condition"})
 
 
 def _escape(part: str) -> str:

@@ -18,12 +18,14 @@ from .resolve import Context, Resolver
 from .resources import TemplateResource, resources_of
 
 
-def template_resources(template: Any, context: Context) -> list[Resource]:
-    """Every ECR resource of ``template`` that may be created, resolved. Raises ``NotATemplate``."""
+def template_resources(template: Any, context: Context,
+                       listed: list[TemplateResource] | None = None) -> list[Resource]:
+    """Every ECR resource of ``template`` that may be created, resolved. Raises ``NotATemplate``.
+    ``listed``: :func:`.resources_of` the template, when the caller has it already."""
     resolver = Resolver(template, context)
     checked = set(supported_types())
     resources = []
-    for resource in resources_of(template):
+    for resource in resources_of(template) if listed is None else listed:
         if resource.resource_type not in checked:
             continue
         decided = resolver.condition(resource.condition) if resource.condition else True
