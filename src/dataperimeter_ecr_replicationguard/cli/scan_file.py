@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from ..core import rules
 from ..core.findings import Finding
 from ..core.values import shown
 from ..exemptions import Judged
-from ..invocation import invocation_of
+from ..invocation import Invocation, invocation_of
 from ..settings import Settings
 from ..template import Context, NotATemplate, placeholder_account, template_resources
 from ..template.decode import UnreadableTemplate, decode_file
@@ -149,8 +150,9 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
         return FileOutcome(path, skipped=str(error))
     settings = options.settings
     account = options.account or placeholder_account(template)
-    invocation = invocation_of(account, "", options.region or "us-east-1")
-    stack_name = options.stack_name or options.stack_names.get(os.path.normpath(path)) or stem(path)
+    invocation = _invocation(account, options.region or "us-east-1")
+    stack_name = options.stack_name or (options.stack_names and options.stack_names.get(os.path.normpath(path))) \
+        or stem(path)
     context = Context(
         account_id=account,
         region=options.region,
@@ -208,6 +210,12 @@ UNREADABLE_REMEDIATION = ("Make the file valid YAML or JSON (cfn-lint reports th
                           "the scanned paths if it is not a CloudFormation template")
 TRANSFORM_REMEDIATION = ("Scan the processed template (aws cloudformation get-template --template-stage Processed), "
                          "or give the values with --parameter")
+
+
+@functools.lru_cache(maxsize=64)
+def _invocation(account: str, region: str) -> Invocation:
+    """The same for every file of a scan (the account is the placeholder or --account): made once."""
+    return invocation_of(account, "", region)
 
 
 def unreadable_outcome(path: str, reason: str, line: int | None = None, column: int | None = None) -> FileOutcome:
