@@ -137,6 +137,9 @@ class Resolver:
             out = {}
             for key, item in value.items():
                 key = key if type(key) is str else str(key)
+                if type(item) is str and "{{resolve:" not in item:  # most values: plain text, kept
+                    out[key] = item
+                    continue
                 resolved = self._value(item, where + (key,), unresolved)
                 if resolved is not NO_VALUE:
                     out[key] = resolved
@@ -144,6 +147,9 @@ class Resolver:
         if isinstance(value, list):
             out_list = []
             for index, item in enumerate(value):
+                if type(item) is str and "{{resolve:" not in item:
+                    out_list.append(item)
+                    continue
                 resolved = self._value(item, where + (index,), unresolved)
                 if resolved is not NO_VALUE:
                     out_list.append(resolved)
