@@ -103,7 +103,7 @@ def _names_as_written(value, found):
     """The basis walk written plainly (what scan_file._names must equal)."""
     from collections.abc import Mapping
 
-    from dataperimeter_ecr_replicationguard.cli.scan_file import _SUB_NAME
+    from dataperimeter_ecr_replicationguard.template.resolve import _SUB_NAME
 
     if isinstance(value, Mapping):
         for key, item in value.items():
@@ -139,12 +139,22 @@ _reading = st.recursive(
 )
 
 
-@given(_reading)
-@settings(max_examples=400, deadline=None)
-def test_the_basis_walk_finds_what_the_plain_walk_finds(value):
-    from dataperimeter_ecr_replicationguard.cli.scan_file import _names
+_TEMPLATE = {"Parameters": {"P": {"Type": "String", "Default": "p"}, "Cond": {"Type": "String"}},
+             "Conditions": {"Cond": {"Fn::Equals": ["a", "a"]}, "P": {"Fn::Equals": [{"Ref": "Cond"}, "x"]}},
+             "Resources": {}}
 
-    fast, plain = {}, {}
-    _names(value, fast)
+
+@given(_reading, st.booleans())
+@settings(max_examples=500, deadline=None)
+def test_the_names_the_resolver_reads_are_those_the_plain_walk_finds_in_order(value, defaults):
+    """The basis is collected by the walk that resolves the properties (chosen Fn::If branches,
+    unresolvable functions, two-key look-alikes): it must equal the plain walk of the value as written."""
+    from dataperimeter_ecr_replicationguard.template.resolve import Context, Resolver, names_read
+
+    plain, walked, reads = {}, {}, {}
     _names_as_written(value, plain)
-    assert list(fast) == list(plain)
+    names_read(value, walked)
+    Resolver(_TEMPLATE, Context(account_id="123456789012", region="eu-west-1",
+                                use_parameter_defaults=defaults)).resolve(value, reads)
+    assert list(walked) == list(plain)
+    assert list(reads) == list(plain)

@@ -25,6 +25,7 @@ from ..settings import Settings
 from ..template import Context, NotATemplate, placeholder_account, template_resources
 from ..template.decode import UnreadableTemplate, decode_file
 from ..template.marks import locate
+from ..template.resolve import names_read
 from ..template.resources import resource_map, resources_of
 from ..template.transforms import expand
 from ..trust_sources import TrustUnavailable
@@ -166,7 +167,8 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
     template = expansion.template
     try:
         listed = resources_of(template)
-        resources = template_resources(template, context, listed)
+        reads: dict[str, dict[str, None]] = {}
+        resources = template_resources(template, context, listed, reads)
     except NotATemplate as error:
         return FileOutcome(path, skipped=str(error))
     except RecursionError:
@@ -191,7 +193,7 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
     for assessed in assessment.resources:
         result = assessed.resource
         resource = raw.get(result.logical_id)
-        basis = _basis(template, resource, options, expansion.parameters)
+        basis = _basis(template, resource, reads.get(result.logical_id, {}), options, expansion.parameters)
         entry.resources.append(ResourceEntry(result.logical_id, result.resource_type, result.line, basis))
         if not assessed.judged:  # a column only places a finding: a JSON text is walked for marks only then
             continue
@@ -261,18 +263,19 @@ def _transform_position(template: Any) -> tuple[int | None, int | None]:
     return position if position is not None else (None, None)
 
 
-def _basis(template: Any, resource: Any, options: ScanOptions, collection_parameters: tuple[str, ...]) -> tuple[str, ...]:
+def _basis(template: Any, resource: Any, reads: dict[str, None], options: ScanOptions,
+           collection_parameters: tuple[str, ...]) -> tuple[str, ...]:
     """What the resource's verdict rests on beyond the template: every parameter its properties
-    (or its condition, or a Fn::ForEach collection) read, with the value used and where it came
-    from, and the pseudo parameters the scan assumed."""
+    (``reads``: what the resolver found them reading, :func:`..template.resolve.names_read`), its
+    condition or a Fn::ForEach collection read, with the value used and where it came from, and
+    the pseudo parameters the scan assumed."""
     if resource is None:
         return ()
     declared = template.get("Parameters") if isinstance(template, Mapping) else None
     declared = declared if isinstance(declared, Mapping) else {}
     conditions = template.get("Conditions") if isinstance(template, Mapping) else None
     conditions = conditions if isinstance(conditions, Mapping) else {}
-    names: dict[str, None] = {}
-    _names(resource.properties, names)
+    names = dict(reads)
     pending = [resource.condition] if resource.condition else []
     pending += [n[len("condition "):] for n in list(names) if n.startswith("condition ")]
     seen: set[str] = set()
@@ -282,7 +285,7 @@ def _basis(template: Any, resource: Any, options: ScanOptions, collection_parame
             continue
         seen.add(condition)
         found: dict[str, None] = {}
-        _names(conditions[condition], found)
+        names_read(conditions[condition], found)
         names.update(found)
         pending += [n[len("condition "):] for n in found if n.startswith("condition ")]
     for name in collection_parameters:
@@ -307,43 +310,6 @@ def _basis(template: Any, resource: Any, options: ScanOptions, collection_parame
         elif name in ("AWS::Partition", "AWS::URLSuffix") and not options.region:
             basis.append(f"{name}: partition aws assumed (no --region)")
     return tuple(basis)
-
-
-_SUB_NAME = re.compile(r"\$\{([^}!][^}]*)\}")
-
-
-def _names(value: Any, found: dict[str, None]) -> None:
-    """Parameter and pseudo-parameter names a value reads (``Ref``, ``Fn::Sub`` variables),
-    and ``condition NAME`` for the conditions it reads (``Fn::If``, ``Condition``)."""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if key not in _READING_KEYS:
-                if type(item) is not str:  # text under any other key reads nothing
-                    _names(item, found)
-            elif key == "Ref" and isinstance(item, str):
-                found[item] = None
-            elif key == "Fn::Sub":
-                text = item[0] if isinstance(item, list) and item else item
-                if isinstance(text, str):
-                    local = item[1] if isinstance(item, list) and len(item) > 1 and isinstance(item[1], Mapping) else {}
-                    for name in _SUB_NAME.findall(text):
-                        if name not in local and "." not in name:
-                            found[name.strip()] = None
-                _names(item, found)
-            elif key == "Fn::If" and isinstance(item, list) and item and isinstance(item[0], str):
-                found[f"condition {item[0]}"] = None
-                _names(item[1:], found)
-            elif key == "Condition" and isinstance(item, str):
-                found[f"condition {item}"] = None
-            else:
-                _names(item, found)
-    elif isinstance(value, list):
-        for item in value:
-            if type(item) is not str:
-                _names(item, found)
-
-
-_READING_KEYS = frozenset({"Ref", "Fn::Sub", "Fn::If", "Condition"})
 
 
 def _escape(part: str) -> str:

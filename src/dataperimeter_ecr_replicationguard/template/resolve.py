@@ -90,12 +90,19 @@ class Resolver:
         self._conditions: dict[str, bool | None] = {}
         self._evaluating: set[str] = set()
         self._resources = self.template.get("Resources") if isinstance(self.template.get("Resources"), Mapping) else {}
+        self._reads: dict[str, None] | None = None
 
     # -- public ----------------------------------------------------------------------------
-    def resolve(self, value: Any) -> Resolution:
-        """``value`` with everything the template decides resolved; the rest listed."""
+    def resolve(self, value: Any, reads: dict[str, None] | None = None) -> Resolution:
+        """``value`` with everything the template decides resolved; the rest listed.
+        ``reads``: filled with what :func:`names_read` finds in ``value``, in the same order,
+        by the same walk that resolves it (the scan's basis of a verdict)."""
         unresolved: list[Unresolved] = []
-        resolved = self._value(value, (), unresolved)
+        self._reads = reads
+        try:
+            resolved = self._value(value, (), unresolved)
+        finally:
+            self._reads = None
         return Resolution(None if resolved is NO_VALUE else resolved, unresolved)
 
     def condition(self, name: str) -> bool | None:
@@ -125,7 +132,10 @@ class Resolver:
                 unresolved.append(Unresolved(pointer(*where), "a dynamic reference is resolved only when the stack deploys"))
             return value
         if kind is dict or kind is LineDict or (kind is not list and kind is not LineList and isinstance(value, Mapping)):
+            reads = self._reads
             if len(value) == 1 and _is_intrinsic(value):
+                if reads is not None:
+                    names_read(value, reads)  # the whole function as written, before its branch is taken
                 try:
                     branch = self._chosen_branch(value)
                     if branch is not None:
@@ -137,6 +147,8 @@ class Resolver:
             out = {}
             for key, item in value.items():
                 key = key if type(key) is str else str(key)
+                if reads is not None and key in _READING_KEYS:
+                    _key_reads(key, item, reads)
                 if type(item) is str and "{{resolve:" not in item:  # most values: plain text, kept
                     out[key] = item
                     continue
@@ -387,6 +399,47 @@ _UNKNOWN_REASONS = {
     "Fn::Transform": "Fn::Transform runs a macro when the stack deploys",
     "Fn::KnownAfterApply": "the change set reports this value as known only after it executes",
 }
+
+
+_SUB_NAME = re.compile(r"\$\{([^}!][^}]*)\}")
+_READING_KEYS = frozenset({"Ref", "Fn::Sub", "Fn::If", "Condition"})
+
+
+def names_read(value: Any, found: dict[str, None]) -> None:
+    """Parameter and pseudo-parameter names a value reads as written (``Ref``, ``Fn::Sub``
+    variables), and ``condition NAME`` for the conditions it reads (``Fn::If``, ``Condition``),
+    added to ``found`` in the order written; both branches of an ``Fn::If`` count."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key in _READING_KEYS:
+                _key_reads(key, item, found)
+            elif type(item) is not str:  # text under any other key reads nothing
+                names_read(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            if type(item) is not str:
+                names_read(item, found)
+
+
+def _key_reads(key: str, item: Any, found: dict[str, None]) -> None:
+    """What the entry ``key: item`` of a mapping reads, ``key`` being one of ``_READING_KEYS``."""
+    if key == "Ref" and isinstance(item, str):
+        found[item] = None
+    elif key == "Fn::Sub":
+        text = item[0] if isinstance(item, list) and item else item
+        if isinstance(text, str):
+            local = item[1] if isinstance(item, list) and len(item) > 1 and isinstance(item[1], Mapping) else {}
+            for name in _SUB_NAME.findall(text):
+                if name not in local and "." not in name:
+                    found[name.strip()] = None
+        names_read(item, found)
+    elif key == "Fn::If" and isinstance(item, list) and item and isinstance(item[0], str):
+        found[f"condition {item[0]}"] = None
+        names_read(item[1:], found)
+    elif key == "Condition" and isinstance(item, str):
+        found[f"condition {item}"] = None
+    else:
+        names_read(item, found)
 
 
 def _is_intrinsic(value: Mapping) -> bool:

@@ -18,10 +18,12 @@ from .resolve import Context, Resolver
 from .resources import TemplateResource, resources_of
 
 
-def template_resources(template: Any, context: Context,
-                       listed: list[TemplateResource] | None = None) -> list[Resource]:
+def template_resources(template: Any, context: Context, listed: list[TemplateResource] | None = None,
+                       reads: dict[str, dict[str, None]] | None = None) -> list[Resource]:
     """Every ECR resource of ``template`` that may be created, resolved. Raises ``NotATemplate``.
-    ``listed``: :func:`.resources_of` the template, when the caller has it already."""
+    ``listed``: :func:`.resources_of` the template, when the caller has it already. ``reads``:
+    filled with each returned resource's names read by its properties (logical ID ->
+    :func:`.resolve.names_read`)."""
     resolver = Resolver(template, context)
     checked = set(supported_types())
     resources = []
@@ -31,15 +33,18 @@ def template_resources(template: Any, context: Context,
         decided = resolver.condition(resource.condition) if resource.condition else True
         if decided is False:
             continue  # the condition is false: the resource is not created
-        resources.append(resolved(resource, resolver, undecided=resource.condition if decided is None else None))
+        names = None if reads is None else reads.setdefault(resource.logical_id, {})
+        resources.append(resolved(resource, resolver, undecided=resource.condition if decided is None else None,
+                                  reads=names))
     return resources
 
 
-def resolved(resource: TemplateResource, resolver: Resolver, undecided: str | None = None) -> Resource:
+def resolved(resource: TemplateResource, resolver: Resolver, undecided: str | None = None,
+             reads: dict[str, None] | None = None) -> Resource:
     """``resource`` with its properties resolved; ``undecided``: a condition the template does
-    not decide."""
+    not decide; ``reads``: see :meth:`.Resolver.resolve`."""
     properties = resource.properties if resource.properties is not None else {}
-    resolution = resolver.resolve(properties)
+    resolution = resolver.resolve(properties, reads)
     return Resource(
         resource_type=resource.resource_type,
         logical_id=resource.logical_id,
