@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import hook_request
 from dataperimeter_ecr_replicationguard.hook.handlers import hook
+from dataperimeter_ecr_replicationguard.template import yaml_loader
 from dataperimeter_ecr_replicationguard.template.decode import UnreadableTemplate, decode_file
+from dataperimeter_ecr_replicationguard.template.marks import locate
 from dataperimeter_ecr_replicationguard.template.yaml_loader import (
     LineDict,
     LineList,
@@ -17,6 +21,7 @@ from dataperimeter_ecr_replicationguard.template.yaml_loader import (
     load_template_text,
 )
 from scan_helpers import run_cli
+from strategies import get, paths
 
 CONFIG = {"TrustedAccountIds": "111111111111"}
 
@@ -125,7 +130,9 @@ def test_yaml_and_json_give_the_same_marks_for_the_same_layout():
     lines = as_json.splitlines()
     line, column = template["Resources"].key_marks["Repo"]
     assert lines[line - 1][column - 1:].startswith('"Repo":')
-    tags = template["Resources"]["Repo"]["Properties"]["Tags"]
+    properties = template["Resources"]["Repo"]["Properties"]
+    assert properties.key_marks["Tags"] == template["Resources"]["Repo"]["Properties"].key_marks["Tags"]
+    tags = properties["Tags"]  # a JSON list is marked (a LineList) with the mapping it is in, asked first
     assert isinstance(tags, LineList) and isinstance(tags[0], LineDict)
     for (line, column) in tags.item_marks:
         assert lines[line - 1][column - 1] == "{"
@@ -143,3 +150,33 @@ def test_json_marks_are_right_whichever_mapping_is_asked_first():
     assert second.key_marks == {"A": (1, 2), "E": (2, 2)}
     assert second["E"].item_marks == [(3, 3)] and second["E"][0].key_marks == {"F": (3, 4)}
     assert second == json.loads(text)
+
+
+
+_trees = st.recursive(
+    st.one_of(st.integers(), st.text(max_size=5)),
+    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.text(max_size=4), children, max_size=3)),
+    max_leaves=20,
+)
+
+
+@given(st.dictionaries(st.text(max_size=4), st.dictionaries(st.text(max_size=4), _trees, max_size=3), max_size=3),
+       st.sampled_from([None, 0, 1, 2]), st.randoms(use_true_random=False))
+@settings(max_examples=300, deadline=None)
+def test_json_marks_asked_in_any_order_are_those_of_one_walk_of_the_whole_text(document, indent, random):
+    """The top two levels are marked as they are read and each second-level value from its own
+    stretch of the text when first asked: every place must be what one walk of the whole text
+    gives, whichever place is asked first."""
+    text = json.dumps(document, indent=indent)
+    whole = yaml_loader._mark_json(text, load_template_text(text))
+    lazy = load_template_text(text)
+    pointers = ["/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path)
+                for path in paths(document) if path]
+    random.shuffle(pointers)
+    for pointer in pointers:
+        assert locate(lazy, pointer) == locate(whole, pointer), (text, pointer)
+    for path in paths(document):  # and where each mapping and list starts
+        node, twin = get(lazy, path), get(whole, path)
+        if isinstance(node, (dict, list)):
+            assert (node.line, node.column) == (twin.line, twin.column), (text, path)
+    assert lazy == document

@@ -26,9 +26,9 @@ def test_passing_json_templates_are_not_walked_for_marks_and_a_failing_one_is(tm
     walked = []
     real = yaml_loader._mark_json
 
-    def counting(text, root):
-        walked.append(text)
-        return real(text, root)
+    def counting(text, root, start=0, end=None, newlines=None):
+        walked.append(text[start:end])
+        return real(text, root, start, end, newlines)
 
     monkeypatch.setattr(yaml_loader, "_mark_json", counting)
     for n in range(5):
@@ -37,9 +37,11 @@ def test_passing_json_templates_are_not_walked_for_marks_and_a_failing_one_is(tm
     code = main(["scan", str(tmp_path), "--format", "json", "--trusted-account-ids", TRUSTED, "--jobs", "1"])
     report = json.loads(capsys.readouterr().out)
     assert code == 1
-    assert len(walked) == 1 and "999999999999" in walked[0]
+    # one walk, of the failing resource's body only: not of the rest of its template
+    assert len(walked) == 1 and "999999999999" in walked[0] and "AWS::SNS::Topic" not in walked[0]
+    assert walked[0].startswith("{") and walked[0].endswith("}")
     [finding] = report["findings"]
-    text = walked[0].splitlines()
+    text = (tmp_path / "bad.json").read_text().splitlines()
     # the resource's line and column, and the offending property's, still come from the walk
     assert text[finding["line"] - 1][finding["column"] - 1:].startswith('"Repl"')
     where = finding["property"]

@@ -15,8 +15,10 @@ what CloudFormation adds and nothing else:
   (1-based), for messages: :class:`LineDict` and :class:`LineList`.
 
 JSON (a text that starts with ``{``) is parsed by json's C scanner, refusing duplicate keys; the
-keys' lines of the top two levels (the resources' lines) are taken at once, every other mark from
-one pass of a regular expression over the text when one is first asked for. Numbers keep
+marks of the top two levels (the resources' lines and columns) are taken at once, every other
+mark from one pass of a regular expression over the text of its second-level value (a resource's
+body) when one in it is first asked for: placing a finding walks its resource only. A list is
+marked (becomes a LineList) with the mapping it is in: ask the mapping first, as ``locate`` does. Numbers keep
 the YAML 1.1 reading cfn-lint gives them (``1e5`` without a dot is the text ``"1e5"``), so a
 JSON template reads exactly as it did through cfn-lint's decoder.
 
@@ -80,15 +82,36 @@ class _Duplicate(ValueError):
 class _JsonDocument:
     """The text of a parsed JSON document, to take its marks from when one is first asked for."""
 
-    __slots__ = ("text", "root", "done")
+    __slots__ = ("text", "root", "done", "_newlines")
 
     def __init__(self, text: str):
-        self.text, self.root, self.done = text, None, False
+        self.text, self.root, self.done, self._newlines = text, None, False, None
+
+    def newlines(self) -> list[int]:
+        if self._newlines is None:
+            self._newlines = [m.start() for m in _NEWLINE.finditer(self.text)]
+        return self._newlines
 
     def mark(self) -> None:
         if not self.done:
             self.done = True
-            self.root = _mark_json(self.text, self.root)
+            self.root = _mark_json(self.text, self.root, newlines=self.newlines())
+
+
+class _JsonSpan:
+    """A mapping in the document's second level (a resource's body, a parameter's declaration,
+    ...) as written from ``start`` to ``end``: the mappings in it take their marks from that
+    stretch of the text, so placing a finding walks its resource, not the whole template."""
+
+    __slots__ = ("document", "start", "end", "root", "done")
+
+    def __init__(self, document: _JsonDocument, start: int):
+        self.document, self.start, self.end, self.root, self.done = document, start, start, None, False
+
+    def mark(self) -> None:
+        if not self.done:
+            self.done = True
+            _mark_json(self.document.text, self.root, self.start, self.end, self.document.newlines())
 
 
 class _NotPlain(Exception):
@@ -105,6 +128,7 @@ def load_json(text: str) -> Any:
     reports); every deeper value is parsed by json's C scanner, and the remaining marks are
     taken from the text the first time any is asked for (a finding's place)."""
     document = _JsonDocument(text)
+    marks_from: list = [document]  # where the mappings being parsed take their marks from
 
     def new_object(pairs: list) -> LineDict:
         result = LineDict(pairs)
@@ -114,7 +138,7 @@ def load_json(text: str) -> Any:
                 if key in seen:
                     raise _Duplicate(key)
                 seen.add(key)
-        result._doc = document
+        result._doc = marks_from[0]
         return result
 
     decoder = json.JSONDecoder(object_pairs_hook=new_object, parse_float=_json_float)
@@ -122,8 +146,9 @@ def load_json(text: str) -> Any:
     gc.disable()  # the values are a tree: the cyclic collector would walk them for nothing
     try:
         try:
-            value = _quick(text, decoder.scan_once, new_object)
+            value = _quick(text, decoder.scan_once, new_object, marks_from)
         except _NotPlain:
+            marks_from[0] = document
             value = decoder.decode(text)
     except RecursionError:
         raise TemplateSyntaxError("the template is nested too deeply") from None
@@ -147,27 +172,30 @@ def load_json(text: str) -> Any:
     return value
 
 
-def _quick(text: str, scan: Any, new_object: Any) -> Any:
+def _quick(text: str, scan: Any, new_object: Any, marks_from: list) -> Any:
     start = _SPACE.match(text).end()
     if text[start:start + 1] != "{":
         raise _NotPlain
     lines = [0, 0]  # the newlines counted so far, and up to which offset
-    value, end = _quick_object(text, start, scan, new_object, 0, lines)
+    value, end = _quick_object(text, start, scan, new_object, 0, lines, marks_from)
     if _SPACE.match(text, end).end() != len(text):
         raise _NotPlain
     return value
 
 
-def _quick_object(text: str, index: int, scan: Any, new_object: Any, depth: int, lines: list) -> tuple:
+def _quick_object(text: str, index: int, scan: Any, new_object: Any, depth: int, lines: list,
+                  marks_from: list) -> tuple:
+    """The mapping at ``index`` of the top level (depth 0) or the second (depth 1), with its
+    marks and its keys' marks taken as it is read; a mapping inside one of the second level's
+    values takes its marks from a :class:`_JsonSpan` of that value when one is asked for."""
     pairs = []
-    key_lines = {}
+    key_marks = {}
     space = _SPACE.match
+    lines[0] += text.count("\n", lines[1], index)
+    lines[1] = index
+    mark = lines[0] + 1, index - text.rfind("\n", 0, index)
     index = space(text, index + 1).end()
-    if text[index:index + 1] == "}":
-        result = new_object(pairs)
-        result._key_lines = key_lines
-        return result, index + 1
-    while True:
+    while text[index:index + 1] != "}":
         if text[index:index + 1] != '"':
             raise _NotPlain
         try:
@@ -176,13 +204,24 @@ def _quick_object(text: str, index: int, scan: Any, new_object: Any, depth: int,
             raise _NotPlain from None
         lines[0] += text.count("\n", lines[1], index)
         lines[1] = index
-        key_lines[key] = lines[0] + 1
+        key_marks[key] = lines[0] + 1, index - text.rfind("\n", 0, index)
         index = space(text, after).end()
         if text[index:index + 1] != ":":
             raise _NotPlain
         index = space(text, index + 1).end()
-        if depth == 0 and text[index:index + 1] == "{":
-            value, index = _quick_object(text, index, scan, new_object, 1, lines)
+        opens = text[index:index + 1] == "{"
+        if depth == 0 and opens:
+            value, index = _quick_object(text, index, scan, new_object, 1, lines, marks_from)
+        elif opens:  # a second-level mapping: the mappings in it are marked from its span
+            span = _JsonSpan(marks_from[0], index)
+            marks_from[0] = span
+            try:
+                value, index = scan(text, index)
+            except StopIteration:
+                raise _NotPlain from None
+            finally:
+                marks_from[0] = span.document
+            span.end, span.root = index, value
         else:
             try:
                 value, index = scan(text, index)
@@ -192,12 +231,18 @@ def _quick_object(text: str, index: int, scan: Any, new_object: Any, depth: int,
         index = space(text, index).end()
         ch = text[index:index + 1]
         if ch == "}":
-            result = new_object(pairs)
-            result._key_lines = key_lines
-            return result, index + 1
+            break
         if ch != ",":
             raise _NotPlain
         index = space(text, index + 1).end()
+    result = new_object(pairs)
+    # Marked here; a list in it becomes a marked LineList when the mapping is asked, as a whole
+    # document walk does it (a span walk does for the lists in a second-level value)
+    result._doc = marks_from[0] if any(type(value) is list for _, value in pairs) else None
+    result._line, result._column = mark
+    result._key_marks = key_marks
+    result._key_lines = {key: mark[0] for key, mark in key_marks.items()}
+    return result, index + 1
 
 
 # Every token that opens, closes or keys a container, and every other value: strings (a key when
@@ -206,18 +251,19 @@ _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"(\s*:)?|[{}\[\]]|[^\s,:{}\[\]
 _NEWLINE = re.compile("\n")
 
 
-def _mark_json(text: str, root: Any) -> Any:
-    """Give every mapping of ``root`` its marks and turn every list into a marked LineList,
-    walking the text once in document order alongside the parsed values (json keeps key
-    order). Returns the root (a new object when it is a list)."""
+def _mark_json(text: str, root: Any, start: int = 0, end: int | None = None, newlines: list[int] | None = None) -> Any:
+    """Give every mapping of ``root`` (written in ``text[start:end]``) its marks and turn every
+    list into a marked LineList, walking the text once in document order alongside the parsed
+    values (json keeps key order). Returns the root (a new object when it is a list)."""
     if not isinstance(root, (dict, list)):
         return root
-    newlines = [m.start() for m in _NEWLINE.finditer(text)]
+    if newlines is None:
+        newlines = [m.start() for m in _NEWLINE.finditer(text)]
     stack: list = []
     current: Any = None  # the container being filled: a LineDict or a LineList
     keys: Any = None  # an iterator over current's keys, when it is a mapping
     key: Any = None  # the key whose value comes next
-    for match in _JSON_TOKEN.finditer(text):
+    for match in _JSON_TOKEN.finditer(text, start, len(text) if end is None else end):
         first = match.group()[0]
         if first == "}" or first == "]":
             current, keys, key = stack.pop()
