@@ -56,7 +56,7 @@ def resources_of(template: Any) -> list[TemplateResource]:
                 resource_type=str(body.get("Type", "")),
                 properties=body.get("Properties", {}),
                 condition=condition if isinstance(condition, str) else None,
-                line=line_of(logical_id) or key_lines.get(logical_id) or line_of(body),
+                line=key_lines.get(logical_id) or line_of(logical_id) or line_of(body),  # a marked key first
             )
         )
     return found

@@ -240,8 +240,7 @@ def _quick_object(text: str, index: int, scan: Any, new_object: Any, depth: int,
     # document walk does it (a span walk does for the lists in a second-level value)
     result._doc = marks_from[0] if any(type(value) is list for _, value in pairs) else None
     result._line, result._column = mark
-    result._key_marks = key_marks
-    result._key_lines = {key: mark[0] for key, mark in key_marks.items()}
+    result._key_marks = key_marks  # (key_lines follows from them when asked)
     return result, index + 1
 
 
