@@ -46,7 +46,9 @@ def test_scalar_tags_are_resolved_as_pyyaml_resolves_them(value, implicit):
     reference = yaml_nodes._Resolver()  # PyYAML's resolver (timestamps dropped, as the reader does)
     parser = yaml_nodes._Parser("a: b")
     try:
-        assert parser.resolve(ScalarNode, value, implicit) == reference.resolve(ScalarNode, value, implicit)
+        expected = reference.resolve(ScalarNode, value, implicit)
+        assert parser.resolve(ScalarNode, value, implicit) == expected
+        assert parser.resolve(ScalarNode, value, implicit) == expected  # again: from the reader's memo of plain scalars
     finally:
         parser.dispose()
 

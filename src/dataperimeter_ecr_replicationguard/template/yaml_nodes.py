@@ -60,7 +60,7 @@ class _Parser(_Base, _Resolver):
     reader never registers). Those callbacks were a seventh of the time of a large template, so
     they are reduced to what this reader needs: ``resolve`` looks up the implicit resolvers of
     the value's first character only (what ``BaseResolver.resolve`` does, without path
-    resolvers and their lists built per call), and the path-resolver hooks are C callables that
+    resolvers and their lists built per call), once per distinct short plain scalar, and the path-resolver hooks are C callables that
     do nothing (``slice``/``tuple`` accept the arguments libyaml passes and return at once,
     with no Python frame)."""
 
@@ -74,11 +74,23 @@ class _Parser(_Base, _Resolver):
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is ScalarNode:
             if implicit[0]:
-                for tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
-                    if regexp.match(value):
-                        return tag
+                tag = _PLAIN.get(value)
+                if tag is None:
+                    tag = _STR
+                    for implicit_tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
+                        if regexp.match(value):
+                            tag = implicit_tag
+                            break
+                    if len(value) < 64 and len(_PLAIN) < 4096:
+                        _PLAIN[value] = tag
+                return tag
             return _STR
         return _SEQ if kind is SequenceNode else _MAP
+
+
+# plain scalar -> its tag (the very objects resolve returns, so ``tag is _STR`` holds): templates repeat
+# their keys and many values; short ones are kept, a few thousand at most
+_PLAIN: dict[str, str] = {}
 
 
 _SAFE = SafeConstructor()
