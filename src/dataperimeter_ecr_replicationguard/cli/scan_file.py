@@ -96,7 +96,7 @@ def read_candidate(path: str) -> tuple[str | None, bytes | None]:
     if name in KNOWN_NON_TEMPLATES or name.endswith((".assets.json", ".schema.json")):
         return f"not a CloudFormation template ({name} is a known non-template file)", None
     try:
-        with open(path, "rb") as handle:
+        with open(path, "rb", buffering=0) as handle:  # whole reads: no buffer in between
             # read(n) allocates n bytes first: a small file is read whole (its size is known)
             large = os.fstat(handle.fileno()).st_size > SNIFF_BYTES
             head = handle.read(SNIFF_BYTES) if large else handle.read()
