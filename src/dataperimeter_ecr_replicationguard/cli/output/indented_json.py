@@ -1,8 +1,8 @@
-"""``json.dumps(value, indent=2, ensure_ascii=False)``, the same text, about five times faster.
+"""``json.dumps(value, indent=2, ensure_ascii=False)``, the same text, in less than half the time.
 
 With ``indent`` set, the standard library runs its pure-Python encoder (a generator per
-container, one ``yield`` per token): rendering the JSON report of 1,000 templates took longer
-than reading a tenth of them. Here the containers the reports are made of (``dict`` with ``str``
+container, one ``yield`` per token): about 20 ms for the JSON report of 1,000 templates (600 KB,
+18,000 values), 9 ms here, measured side by side. Here the containers the reports are made of (``dict`` with ``str``
 keys, ``list``) are written by one recursive function into one list of pieces, and every string
 by the standard library's own C function (``json.encoder.encode_basestring``, what the stdlib
 encoder calls for each string with ``ensure_ascii=False``); ``int``, ``bool`` and ``None`` are
