@@ -4,9 +4,9 @@ With ``indent`` set, the standard library runs its pure-Python encoder (a genera
 container, one ``yield`` per token): about 20 ms for the JSON report of 1,000 templates (600 KB,
 18,000 values), 9 ms here, measured side by side. Here the containers the reports are made of
 (``dict`` with ``str`` keys, ``list``) are written by one recursive function into one list of
-pieces, and every string by the standard library's own C function (``json.encoder.encode_basestring``, what the stdlib
-encoder calls for each string with ``ensure_ascii=False``); ``int``, ``bool`` and ``None`` are
-written as the stdlib writes them (``int.__repr__``, ``true``/``false``/``null``).
+pieces, and every string by the standard library's own C function
+(``json.encoder.encode_basestring``, what the stdlib encoder calls for each string with
+``ensure_ascii=False``); ``int``, ``bool`` and ``None`` are written as the stdlib writes them (``int.__repr__``, ``true``/``false``/``null``).
 
 Anything else (a float, a tuple, a subclass, a dict with a non-string key, a type JSON cannot
 encode) is handed to ``json.dumps`` itself, with the same options, and its lines indented to
