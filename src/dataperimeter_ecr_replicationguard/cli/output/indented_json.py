@@ -6,7 +6,8 @@ container, one ``yield`` per token): about 20 ms for the JSON report of 1,000 te
 (``dict`` with ``str`` keys, ``list``) are written by one recursive function into one list of
 pieces, and every string by the standard library's own C function
 (``json.encoder.encode_basestring``, what the stdlib encoder calls for each string with
-``ensure_ascii=False``); ``int``, ``bool`` and ``None`` are written as the stdlib writes them (``int.__repr__``, ``true``/``false``/``null``).
+``ensure_ascii=False``); ``int``, ``bool`` and ``None`` are written as the stdlib writes them
+(``int.__repr__``, ``true``/``false``/``null``).
 
 Anything else (a float, a tuple, a subclass, a dict with a non-string key, a type JSON cannot
 encode) is handed to ``json.dumps`` itself, with the same options, and its lines indented to
