@@ -473,3 +473,14 @@ def test_a_mapping_row_keyed_by_the_account_is_read_with_the_real_account_not_ma
     code, out, _ = run_cli("scan", str(path), "--format", "json", "--account", "222222222222")
     assert code == 1 and json.loads(out)["findings"][0]["subject"] == "999999999999"
     assert run_cli("scan", str(path), "--account", "333333333333")[0] == 1  # 222222222222 is not trusted there
+
+
+def test_a_json_template_whose_loop_comes_first_and_makes_only_trusted_resources_passes(tmp_path):
+    template = {"Transform": "AWS::LanguageExtensions", "Resources": {
+        "Fn::ForEach::Policies": ["Account", ["111111111111"], {"Policy${Account}": _registry_policy("111111111111")}],
+        "After": _registry_policy("111111111111")}}
+    path = tmp_path / "foreach.json"
+    path.write_text(json.dumps(template, indent=2))
+    code, out, err = run_cli("scan", str(path), "--account", "111111111111", "--format", "json")
+    assert (code, err) == (0, "")
+    assert [r["logicalId"] for r in json.loads(out)["files"][0]["resources"]] == ["After", "Policy111111111111"]
