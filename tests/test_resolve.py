@@ -163,3 +163,24 @@ def test_an_unknown_never_becomes_a_trusted_destination(registry_id):
 def test_placeholder_account_is_never_an_id_the_template_mentions():
     assert placeholder_account({"A": "x"}) == "000000000000"
     assert placeholder_account({"A": "000000000000", "B": "arn:aws:iam::000000000001:root"}) == "000000000002"
+
+
+def test_a_value_nested_as_deep_as_the_reader_allows_is_evaluated_with_its_basis(tmp_path):
+    # Look-alikes of intrinsic functions (a reading key with another key beside it) nested 600
+    # deep: the reader accepts them, and so must the evaluation, the parameter read at the bottom
+    # in the verdict's basis (collecting the names read must not recurse deeper than the resolver)
+    import json
+
+    from scan_helpers import run_cli
+
+    depth = 600
+    value = '{"Fn::Sub": ' * depth + '{"Ref": "P"}' + ', "k": "v"}' * depth
+    path = tmp_path / "deep.json"
+    path.write_text('{"Parameters": {"P": {"Type": "String", "Default": "v"}}, "Resources": {"Repo": {"Type": '
+                    '"AWS::ECR::Repository", "Properties": {"Tags": [{"Key": "k", "Value": ' + value + '}]}}}}')
+    code, out, _ = run_cli("scan", str(path), "--format", "json", "--account", "111111111111")
+    document = json.loads(out)
+    assert document["unreadable"] == []
+    [resource] = document["files"][0]["resources"]
+    assert resource["logicalId"] == "Repo"
+    assert resource["basis"] == ["parameter P = 'v' (its Default; another value at deploy time may change the verdict)"]

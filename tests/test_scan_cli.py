@@ -207,3 +207,24 @@ def test_organizations_account_source_uses_your_credentials(template, tmp_path, 
         assert code == 0, err
         code, out, err = run_cli(*base)  # 999999999999 is not in the organization
         assert code == 1 and findings(out)[0]["subject"] == "999999999999"
+
+
+def test_logical_ids_that_are_the_same_text_take_basis_and_place_from_the_last_one(tmp_path):
+    # YAML keys 1 and "1" are two resources the scan names "1": what it says about "1" (the
+    # property's place, the parameters the verdict rests on) comes from the last one written,
+    # for both findings, not from a mix of the two
+    statement = "- {{Effect: Allow, Principal: {{AWS: {principal}}}, Action: ecr:ReplicateImage, Resource: '*'}}"
+    body = ("    Type: AWS::ECR::RegistryPolicy\n    Properties:\n      PolicyText:\n        Version: '2012-10-17'\n"
+            "        Statement:\n          {statement}\n")
+    path = tmp_path / "same-text.yaml"
+    path.write_text(
+        "Parameters:\n  P1: {Type: String, Default: '444444444444'}\n  P2: {Type: String, Default: '555555555555'}\n"
+        "Resources:\n  1:\n" + body.format(statement=statement.format(principal='!Sub "arn:aws:iam::${P1}:root"'))
+        + '  "1":\n' + body.format(statement=statement.format(principal="!Ref P2")))
+    code, out, _ = run_cli("scan", str(path), "--format", "json", "--trusted-account-ids", "111111111111")
+    findings = json.loads(out)["findings"]
+    assert code == 1 and sorted(f["subject"] for f in findings) == ["444444444444", "555555555555"]
+    for finding in findings:
+        assert finding["basis"] == ["parameter P2 = '555555555555' (its Default; another value at deploy time may "
+                                    "change the verdict)"]
+        assert finding["property"]["line"] == 18

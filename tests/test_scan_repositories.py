@@ -256,6 +256,44 @@ def test_language_extensions_for_each_is_expanded_before_evaluation(tmp_path):
     assert run_cli("scan", str(path), "--account", "111111111111", "--parameter", "Accounts=111111111111")[0] == 0
 
 
+def _registry_policy(account: str) -> dict:
+    statement = {"Sid": "S", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                 "Action": ["ecr:ReplicateImage"], "Resource": "*"}
+    return {"Type": "AWS::ECR::RegistryPolicy",
+            "Properties": {"PolicyText": {"Version": "2012-10-17", "Statement": [statement]}}}
+
+
+def test_a_json_template_with_for_each_keeps_every_resource_and_its_line(tmp_path):
+    # The expansion deep-copies the template and cfn-lint rewrites the copy's Resources: asking
+    # the resources' lines must not walk the text against that rewritten copy (it turned the
+    # resource after the loop into a list of its keys: the resource vanished, a fail-open)
+    template = {
+        "Transform": "AWS::LanguageExtensions",
+        "Parameters": {"Accounts": {"Type": "CommaDelimitedList", "Default": "111111111111,999999999999"}},
+        "Resources": {
+            "Before": _registry_policy("888888888888"),
+            "Fn::ForEach::Replicas": ["Account", {"Ref": "Accounts"}, {"Replication${Account}": {
+                "Type": "AWS::ECR::ReplicationConfiguration",
+                "Properties": {"ReplicationConfiguration": {"Rules": [{"Destinations": [
+                    {"Region": "eu-west-1", "RegistryId": {"Ref": "Account"}}]}]}}}}],
+            "After": _registry_policy("777777777777"),
+        },
+    }
+    text = json.dumps(template, indent=2)
+    lines = text.splitlines()
+    path = tmp_path / "foreach.json"
+    path.write_text(text)
+    code, out, _ = run_cli("scan", str(path), "--account", "111111111111", "--format", "json")
+    document = json.loads(out)
+    assert code == 1
+    resources = document["files"][0]["resources"]
+    assert [(r["logicalId"], r["line"]) for r in resources] == [
+        ("Before", lines.index('    "Before": {') + 1), ("After", lines.index('    "After": {') + 1),
+        ("Replication111111111111", None), ("Replication999999999999", None)]
+    assert sorted((f["logicalId"], f["subject"]) for f in document["findings"]) == [
+        ("After", "777777777777"), ("Before", "888888888888"), ("Replication999999999999", "999999999999")]
+
+
 def test_a_for_each_collection_the_template_does_not_decide_is_unresolved_not_zero_resources(tmp_path):
     path = tmp_path / "foreach.yaml"
     path.write_text(FOR_EACH.replace(', Default: "111111111111,999999999999"', ""))
@@ -435,3 +473,14 @@ def test_a_mapping_row_keyed_by_the_account_is_read_with_the_real_account_not_ma
     code, out, _ = run_cli("scan", str(path), "--format", "json", "--account", "222222222222")
     assert code == 1 and json.loads(out)["findings"][0]["subject"] == "999999999999"
     assert run_cli("scan", str(path), "--account", "333333333333")[0] == 1  # 222222222222 is not trusted there
+
+
+def test_a_json_template_whose_loop_comes_first_and_makes_only_trusted_resources_passes(tmp_path):
+    template = {"Transform": "AWS::LanguageExtensions", "Resources": {
+        "Fn::ForEach::Policies": ["Account", ["111111111111"], {"Policy${Account}": _registry_policy("111111111111")}],
+        "After": _registry_policy("111111111111")}}
+    path = tmp_path / "foreach.json"
+    path.write_text(json.dumps(template, indent=2))
+    code, out, err = run_cli("scan", str(path), "--account", "111111111111", "--format", "json")
+    assert (code, err) == (0, "")
+    assert [r["logicalId"] for r in json.loads(out)["files"][0]["resources"]] == ["After", "Policy111111111111"]

@@ -17,11 +17,15 @@ SUMMARY = ("``hook-handler audit``: the hook's verdict on the ECR configuration 
 
 
 def add_parser(commands: Any) -> None:
-    audit = commands.add_parser(
-        "audit",
-        help="judge the live ECR configuration of accounts and Regions with the hook's own checks",
-        description=SUMMARY,
-    )
+    """``audit`` with all its arguments on ``commands`` (what ``add_subparsers`` returns)."""
+    from .main import HELP
+
+    add_arguments(commands.add_parser("audit", help=HELP["audit"]))
+
+
+def add_arguments(audit: argparse.ArgumentParser) -> None:
+    """The arguments of ``hook-handler audit`` (its parser: ``main.py``)."""
+    audit.description = SUMMARY
     scope = audit.add_argument_group("scope")
     scope.add_argument("--regions", metavar="REGIONS",
                        help="comma-separated Regions, or 'all' for every Region enabled in each account "

@@ -14,11 +14,17 @@ import json
 import os
 import re
 import sys
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .exit_codes import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 PACKAGE = __package__.rpartition(".")[0]  # dataperimeter_ecr_replicationguard: its examples, its loggers
+HELP = {  # each command's line in ``hook-handler --help``, in its order
+    "invoke": "replay a hook invocation request through the real entrypoint",
+    "demo": "evaluate the shipped example requests through the real entrypoint",
+    "scan": "evaluate CloudFormation templates offline, with the hook's own checks",
+    "audit": "judge the live ECR configuration of accounts and Regions with the hook's own checks",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,9 +32,48 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="hook-handler", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"hook-handler {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, action=_Commands)
+    for name, help in HELP.items():
+        commands.add_command(name, help, _ARGUMENTS.get(name))
 
-    invoke = commands.add_parser("invoke", help="replay a hook invocation request through the real entrypoint")
+    args = parser.parse_args(argv)
+    if args.command == "scan":
+        from . import scan
+
+        return scan.run(args)
+    if args.command == "audit":
+        from . import audit
+
+        return audit.run_command(args)
+    if args.command == "invoke":
+        return _invoke(args)
+    return _demo()
+
+
+class _Commands(argparse._SubParsersAction):
+    """The commands, each parser given its arguments only once its command is the one run: a
+    scan neither builds the audit's parser nor imports the audit's modules for it. The help of
+    ``hook-handler`` lists the commands by their help lines alone; a command's own help and
+    errors come from its parser, which then has all its arguments."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._arguments: dict[str, tuple[argparse.ArgumentParser, Callable[[argparse.ArgumentParser], None]]] = {}
+
+    def add_command(self, name: str, help: str, add_arguments: Callable[[argparse.ArgumentParser], None] | None) -> None:
+        command = self.add_parser(name, help=help)
+        if add_arguments is not None:
+            self._arguments[name] = (command, add_arguments)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        command, add_arguments = self._arguments.pop(values[0], (None, None))
+        if command is not None and add_arguments is not None:
+            add_arguments(command)
+        super().__call__(parser, namespace, values, option_string)
+
+
+def _invoke_arguments(invoke: argparse.ArgumentParser) -> None:
     invoke.add_argument("event", help="a HookInvocationRequest JSON file (what CloudFormation sends), a shipped "
                         "example ({title, expect, event}), or - for stdin")
     invoke.add_argument(
@@ -38,23 +83,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "to send as hookModel, replacing the event's",
     )
 
-    commands.add_parser("demo", help="evaluate the shipped example requests through the real entrypoint")
 
-    from . import audit_args, scan
+def _scan_arguments(command: argparse.ArgumentParser) -> None:
+    from . import scan
 
-    scan.add_parser(commands)
-    audit_args.add_parser(commands)
+    scan.add_arguments(command)
 
-    args = parser.parse_args(argv)
-    if args.command == "scan":
-        return scan.run(args)
-    if args.command == "audit":
-        from . import audit
 
-        return audit.run_command(args)
-    if args.command == "invoke":
-        return _invoke(args)
-    return _demo()
+def _audit_arguments(command: argparse.ArgumentParser) -> None:
+    from . import audit_args
+
+    audit_args.add_arguments(command)
+
+
+_ARGUMENTS = {"invoke": _invoke_arguments, "scan": _scan_arguments, "audit": _audit_arguments}
 
 
 def entry() -> None:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import logging
 import os
 import re
 import sys
@@ -56,12 +55,9 @@ class UsageError(Exception):
     """Bad arguments or unreadable input: exit 2 with this one-line reason."""
 
 
-def add_parser(commands: Any) -> None:
-    scan = commands.add_parser(
-        "scan",
-        help="evaluate CloudFormation templates offline, with the hook's own checks",
-        description=__doc__.split("\n\n")[0],
-    )
+def add_arguments(scan: argparse.ArgumentParser) -> None:
+    """The arguments of ``hook-handler scan`` (its parser: ``main.py``)."""
+    scan.description = __doc__.split("\n\n")[0]
     scan.add_argument("paths", nargs="*", metavar="PATH", default=["."],
                       help="templates or directories (searched for *.yaml, *.yml, *.json, *.template); default: .")
     add_trust_options(scan)
@@ -181,7 +177,6 @@ def scan(args: argparse.Namespace) -> ScanReport:
     if not files:
         raise UsageError(f"no CloudFormation template found in {' '.join(args.paths)} "
                          f"(searched for {', '.join('*' + s for s in TEMPLATE_SUFFIXES)})")
-    _quiet_cfnlint_logging()
     options = ScanOptions(
         settings=settings,
         parameters=parameters,
@@ -313,15 +308,6 @@ def cdk_stack_names(paths) -> dict[str, str]:
                 stack = properties.get("stackName") if isinstance(properties.get("stackName"), str) else artifact_id
                 names[os.path.normpath(os.path.join(directory, template))] = stack
     return names
-
-
-def _quiet_cfnlint_logging() -> None:
-    """cfn-lint logs what it also returns as a problem ("Cannot read file contents: ..."); the
-    scan reports that problem itself, once, in the chosen format."""
-    logger = logging.getLogger("cfnlint")
-    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
-        logger.addHandler(logging.NullHandler())
-    logger.propagate = False
 
 
 def _template_files(paths: Sequence[str]):

@@ -183,6 +183,8 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
     except Exception as error:  # noqa: BLE001 - one line, exit 2
         return FileOutcome(path, error=f"cannot assess {path}: {type(error).__name__}: {error}")
     raw = {r.logical_id: r for r in listed}
+    if len(raw) != len(listed):  # logical IDs that are the same text (YAML 1 and "1"): each reads as the last one
+        reads = {logical_id: _names_of(resource) for logical_id, resource in raw.items()}
     entry = FileEntry(path)
     records = []
     for reason in expansion.unresolved:
@@ -261,6 +263,12 @@ def _file_finding(rule: rules.Rule, message: str, remediation: str) -> Finding:
 def _transform_position(template: Any) -> tuple[int | None, int | None]:
     position = locate(template, "/Transform") if isinstance(template, Mapping) else None
     return position if position is not None else (None, None)
+
+
+def _names_of(resource: Any) -> dict[str, None]:
+    found: dict[str, None] = {}
+    names_read(resource.properties, found)
+    return found
 
 
 def _basis(template: Any, resource: Any, reads: dict[str, None], options: ScanOptions,

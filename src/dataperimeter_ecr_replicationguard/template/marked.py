@@ -74,7 +74,10 @@ class LineDict(dict):
         try:
             return self._key_lines
         except AttributeError:
-            self._key_lines = {key: mark[0] for key, mark in self.key_marks.items()}
+            # marks taken as the text was read (JSON's top two levels) are used as they are: no
+            # walk of the text (which a transform's rewritten copy of the template no longer matches)
+            marks = getattr(self, "_key_marks", None)
+            self._key_lines = {key: mark[0] for key, mark in (self.key_marks if marks is None else marks).items()}
             return self._key_lines
 
     @key_lines.setter

@@ -148,7 +148,7 @@ class Resolver:
             for key, item in value.items():
                 key = key if type(key) is str else str(key)
                 if reads is not None and key in _READING_KEYS:
-                    _key_reads(key, item, reads)
+                    _key_reads(key, item, reads, inner=False)  # what is inside item: this walk, below
                 if type(item) is str and "{{resolve:" not in item:  # most values: plain text, kept
                     out[key] = item
                     continue
@@ -421,8 +421,12 @@ def names_read(value: Any, found: dict[str, None]) -> None:
                 names_read(item, found)
 
 
-def _key_reads(key: str, item: Any, found: dict[str, None]) -> None:
-    """What the entry ``key: item`` of a mapping reads, ``key`` being one of ``_READING_KEYS``."""
+def _key_reads(key: str, item: Any, found: dict[str, None], inner: bool = True) -> None:
+    """What the entry ``key: item`` of a mapping reads, ``key`` being one of ``_READING_KEYS``;
+    with ``inner=False`` only what the key itself reads, not the values inside ``item`` (the
+    resolver's walk goes on into ``item`` and finds those, in the same order: a walk of
+    ``item`` here too would make each nested level walk everything below it, and recurse
+    twice as deep as the resolver)."""
     if key == "Ref" and isinstance(item, str):
         found[item] = None
     elif key == "Fn::Sub":
@@ -432,13 +436,15 @@ def _key_reads(key: str, item: Any, found: dict[str, None]) -> None:
             for name in _SUB_NAME.findall(text):
                 if name not in local and "." not in name:
                     found[name.strip()] = None
-        names_read(item, found)
+        if inner:
+            names_read(item, found)
     elif key == "Fn::If" and isinstance(item, list) and item and isinstance(item[0], str):
         found[f"condition {item[0]}"] = None
-        names_read(item[1:], found)
+        if inner:
+            names_read(item[1:], found)
     elif key == "Condition" and isinstance(item, str):
         found[f"condition {item}"] = None
-    else:
+    elif inner:
         names_read(item, found)
 
 

@@ -21,9 +21,7 @@ later with the real context), and an expansion that still had to invent a value 
 
 from __future__ import annotations
 
-import copy
 import json
-import random
 import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
@@ -91,8 +89,12 @@ def _fn_transforms(template: Any) -> list[str]:
 
 
 def _language_extensions(template: Any, context: Context) -> tuple[Any, list[str], list[str]]:
+    import copy
+    import random
+
     from cfnlint.template.transforms import _language_extensions as cfnlint_language_extensions
 
+    _quiet_cfnlint_logging()
     resolver = Resolver(template, context)
     prepared = copy.deepcopy(template)
     problems: list[str] = []
@@ -118,6 +120,18 @@ def _language_extensions(template: Any, context: Context) -> tuple[Any, list[str
         return None, ["AWS::LanguageExtensions: a Fn::ForEach collection is not decided by the template"], parameters
     _restore(expanded)
     return expanded, [], parameters
+
+
+def _quiet_cfnlint_logging() -> None:
+    """cfn-lint logs what it also returns as a problem; the scan reports that problem itself,
+    once, in the chosen format. Here, where cfn-lint is imported: a scan without this transform
+    imports neither cfn-lint nor ``logging``."""
+    import logging
+
+    logger = logging.getLogger("cfnlint")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+    logger.propagate = False
 
 
 def _prepare_resources(resources: MutableMapping, resolver: Resolver, identifiers: tuple[str, ...],

@@ -3,9 +3,8 @@ may be added. ``findings`` is sorted by file, line, logical ID, path and rule.""
 
 from __future__ import annotations
 
-import json
-
 from ... import __version__
+from . import indented_json
 from .records import Record, ScanReport
 
 SCHEMA_VERSION = 1
@@ -31,7 +30,7 @@ def render(report: ScanReport) -> str:
         "skipped": [{"file": file, "reason": reason} for file, reason in report.skipped],
         "unreadable": [{"file": u.file, "reason": u.reason, "line": u.line, "column": u.column} for u in report.unreadable],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return indented_json.dumps(document) + "\n"
 
 
 def finding_dict(record: Record) -> dict:

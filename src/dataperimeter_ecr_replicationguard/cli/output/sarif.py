@@ -7,12 +7,12 @@ external suppression with the exemption's reason; unresolved values allowed by
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 
 from ... import __version__
 from ...core.findings import Category
 from ...core.rules import BY_ID
+from . import indented_json
 from .records import Record, ScanReport
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -40,7 +40,7 @@ def render(report: ScanReport) -> str:
             }
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return indented_json.dumps(document) + "\n"
 
 
 def _rule(rule_id: str, example: Record) -> dict:
