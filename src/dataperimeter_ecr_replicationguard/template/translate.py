@@ -18,6 +18,9 @@ from .resolve import Context, Resolver
 from .resources import TemplateResource, resources_of
 
 
+_CHECKED = frozenset(supported_types())
+
+
 def template_resources(template: Any, context: Context, listed: list[TemplateResource] | None = None,
                        reads: dict[str, dict[str, None]] | None = None) -> list[Resource]:
     """Every ECR resource of ``template`` that may be created, resolved. Raises ``NotATemplate``.
@@ -25,10 +28,9 @@ def template_resources(template: Any, context: Context, listed: list[TemplateRes
     filled with each returned resource's names read by its properties (logical ID ->
     :func:`.resolve.names_read`)."""
     resolver = Resolver(template, context)
-    checked = set(supported_types())
     resources = []
     for resource in resources_of(template) if listed is None else listed:
-        if resource.resource_type not in checked:
+        if resource.resource_type not in _CHECKED:
             continue
         decided = resolver.condition(resource.condition) if resource.condition else True
         if decided is False:
