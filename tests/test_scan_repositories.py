@@ -287,11 +287,34 @@ def test_a_json_template_with_for_each_keeps_every_resource_and_its_line(tmp_pat
     document = json.loads(out)
     assert code == 1
     resources = document["files"][0]["resources"]
+    body = [n for n, line in enumerate(lines, 1) if '"Replication${Account}": {' in line][0]
     assert [(r["logicalId"], r["line"]) for r in resources] == [
         ("Before", lines.index('    "Before": {') + 1), ("After", lines.index('    "After": {') + 1),
-        ("Replication111111111111", None), ("Replication999999999999", None)]
+        ("Replication111111111111", body), ("Replication999999999999", body)]  # generated: the loop's body
     assert sorted((f["logicalId"], f["subject"]) for f in document["findings"]) == [
         ("After", "777777777777"), ("Before", "888888888888"), ("Replication999999999999", "999999999999")]
+
+
+def test_a_finding_in_a_json_for_each_resource_is_placed_in_the_loop_body_without_a_traceback(tmp_path):
+    # The loop first, and every generated resource has a finding: placing them walked the text
+    # against cfn-lint's rewritten copy of the template (IndexError, a traceback, on main too)
+    template = {"Transform": "AWS::LanguageExtensions", "Resources": {
+        "Fn::ForEach::Repos": ["Name", ["a", "b"], {"Repo${Name}": {"Type": "AWS::ECR::Repository", "Properties": {
+            "RepositoryPolicyText": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "ecr:*"}]}}}}],
+        "After": _registry_policy("777777777777")}}
+    text = json.dumps(template, indent=2)
+    lines = text.splitlines()
+    path = tmp_path / "foreach.json"
+    path.write_text(text)
+    code, out, err = run_cli("scan", str(path), "--account", "111111111111", "--format", "json")
+    assert code == 1 and "Traceback" not in err
+    findings = {f["logicalId"]: f for f in json.loads(out)["findings"]}
+    assert sorted(findings) == ["After", "Repoa", "Repob"]
+    for name in ("Repoa", "Repob"):
+        where = findings[name]["property"]
+        assert lines[findings[name]["line"] - 1].strip() == '"Repo${Name}": {'
+        assert lines[where["line"] - 1][where["column"] - 1:].startswith('"Principal"'), findings[name]["path"]
 
 
 def test_a_for_each_collection_the_template_does_not_decide_is_unresolved_not_zero_resources(tmp_path):

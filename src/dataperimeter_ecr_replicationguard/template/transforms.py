@@ -30,6 +30,7 @@ from typing import Any
 
 from ..core.values import shown
 from .resolve import Context, Resolver
+from .yaml_loader import take_all_marks
 
 SAM = "AWS::Serverless-2016-10-31"
 LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
@@ -96,6 +97,7 @@ def _language_extensions(template: Any, context: Context) -> tuple[Any, list[str
 
     _quiet_cfnlint_logging()
     resolver = Resolver(template, context)
+    take_all_marks(template)  # the copy keeps the template's marks: it cannot take them from the text
     prepared = copy.deepcopy(template)
     problems: list[str] = []
     parameters: list[str] = []

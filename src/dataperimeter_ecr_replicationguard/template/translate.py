@@ -17,7 +17,6 @@ from ..core import supported_types
 from .resolve import Context, Resolver
 from .resources import TemplateResource, resources_of
 
-
 _CHECKED = frozenset(supported_types())
 
 

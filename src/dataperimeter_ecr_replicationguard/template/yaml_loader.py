@@ -87,6 +87,11 @@ class _JsonDocument:
     def __init__(self, text: str):
         self.text, self.root, self.done, self._newlines = text, None, False, None
 
+    def __deepcopy__(self, memo: dict) -> None:
+        """A copy of the values is not this text (a transform rewrites its copy): the copy's
+        mappings keep the marks they were given and take no more from the text."""
+        return None
+
     def newlines(self) -> list[int]:
         if self._newlines is None:
             self._newlines = [m.start() for m in _NEWLINE.finditer(self.text)]
@@ -108,10 +113,27 @@ class _JsonSpan:
     def __init__(self, document: _JsonDocument, start: int):
         self.document, self.start, self.end, self.root, self.done = document, start, start, None, False
 
+    def __deepcopy__(self, memo: dict) -> None:
+        return None  # as a document's copy: see _JsonDocument.__deepcopy__
+
     def mark(self) -> None:
         if not self.done:
             self.done = True
             _mark_json(self.document.text, self.root, self.start, self.end, self.document.newlines())
+
+
+def take_all_marks(template: Any) -> None:
+    """Give every mapping and list of a JSON template read here all its marks now, in one walk
+    of its text, so that a copy of it (which takes none from the text) carries them. Nothing to
+    do for YAML (marked as it is read) or for values not read here."""
+    if not isinstance(template, LineDict):
+        return
+    for value in [template, *template.values()]:
+        for node in [value, *value.values()] if isinstance(value, LineDict) else [value]:
+            doc = getattr(node, "_doc", None) if isinstance(node, LineDict) else None
+            if doc is not None:
+                (doc.document if isinstance(doc, _JsonSpan) else doc).mark()
+                return
 
 
 class _NotPlain(Exception):
