@@ -101,7 +101,6 @@ def _check_allow(statement: Statement, view: _View) -> Iterable[Finding]:
         return
     if _only(statement, view.ignore_actions, optimistic=False):
         return
-    where = pointer_join(statement.path, "Principal")
     guarded = _guarded(statement, view, optimistic=False)
     may_be_guarded = guarded or _guarded(statement, view, optimistic=True)
     undecided: list[str] = []
@@ -109,7 +108,7 @@ def _check_allow(statement: Statement, view: _View) -> Iterable[Finding]:
     for principal in statement.principal or ():
         if principal.kind == "invalid":
             yield POLICY_INVALID_PRINCIPAL.finding(
-                path=where, subject=data(principal.text, 120),
+                path=pointer_join(statement.path, "Principal"), subject=data(principal.text, 120),
                 message=f"{statement.label}: principal {data(principal.text, 120)!r} is not a principal IAM accepts, so the "
                         "grant cannot be checked",
                 remediation="Name principals as \"*\", a 12-digit account ID, an IAM ARN with a literal account, "
@@ -134,7 +133,7 @@ def _check_allow(statement: Statement, view: _View) -> Iterable[Finding]:
             principal.kind, principal.text)
         violations.setdefault(key, ([], reasons))[0].append(principal)
     for group, reasons in violations.values():
-        yield _violation(statement, group, where, reasons, trust)
+        yield _violation(statement, group, pointer_join(statement.path, "Principal"), reasons, trust)
     if undecided:
         yield _unresolved(statement, _places(statement, view), f"the grant to {', '.join(undecided[:3])}"
                           + (f" and {len(undecided) - 3} more" if len(undecided) > 3 else "")
