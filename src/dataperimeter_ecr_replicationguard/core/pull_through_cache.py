@@ -61,7 +61,7 @@ def check(properties: Mapping[str, Any], trust: Trust) -> list[Finding]:
             message=f"UpstreamRegistryUrl {shown(url)} is not resolved, so the upstream cannot be checked",
             remediation="Give UpstreamRegistryUrl a literal value")]
     host = registry_host(url) if isinstance(url, str) else ""
-    if not host:
+    if not isinstance(url, str) or not host:
         return [PTC_MALFORMED.finding(
             path=where, subject=shown(url), message=f"UpstreamRegistryUrl must be a registry URL, got {shown(url)}",
             remediation="Set UpstreamRegistryUrl to the upstream registry's host name")]

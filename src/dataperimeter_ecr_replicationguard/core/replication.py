@@ -71,8 +71,8 @@ def _check_destination(where: tuple[str, str, int, str, int], destination: Any, 
     region_text = region if isinstance(region, str) else "?"
 
     # The same 12 digits in another partition (cn-, us-gov-, ...) are another account.
-    known_region = is_region(region)
-    partition = partition_of_region(region) if known_region else None
+    region_code = region if is_region(region) else None  # tested once, used twice
+    partition = partition_of_region(region_code) if region_code is not None else None
     cross_partition = partition is not None and partition != trust.partition
     if is_account_id(registry_id):
         if not trust.trusts_account(registry_id, partition):
@@ -103,13 +103,13 @@ def _check_destination(where: tuple[str, str, int, str, int], destination: Any, 
             remediation="Set RegistryId to the destination's 12-digit AWS account ID (ASCII digits only)",
         )
 
-    if known_region:
-        if not trust.region_allowed(region):
+    if region_code is not None:
+        if not trust.region_allowed(region_code):
             yield REPLICATION_REGION_NOT_ALLOWED.finding(
                 path=pointer(*where, "Region"),
-                subject=region,
+                subject=region_code,
                 message=(
-                    f"{label} replicates to Region {region}, which is not in "
+                    f"{label} replicates to Region {region_code}, which is not in "
                     f"AllowedReplicationRegions ({', '.join(sorted(trust.allowed_replication_regions))})"
                 ),
                 remediation="Replicate only to an allowed Region, or add it to AllowedReplicationRegions",
