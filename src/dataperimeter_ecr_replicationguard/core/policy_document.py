@@ -118,7 +118,9 @@ def parse_policy(value: Any, path: str) -> tuple[Policy | None, list[Finding]]:
         # One pass in C for the common case: the compact text ECR counts, written with allow_nan=False,
         # so it also proves the policy holds no NaN or Infinity (a float, or the _NonFinite json.loads
         # made of one, which no encoder writes). Only when it fails is the policy walked, to say where
-        # a NaN is or that it cannot be written: the same answers, in the same order, as before.
+        # a NaN is or that it cannot be written: the answers of the walk-first order, in its order
+        # (tests/test_policy_fast_paths.py). json.dumps, not a prebuilt encoder: the same call depth,
+        # so a policy nested to the recursion limit fails exactly as before.
         size = len(json.dumps(value, separators=(",", ":"), allow_nan=False))
     except (TypeError, ValueError, RecursionError):
         size = -1

@@ -35,7 +35,7 @@ AWS_DOMAINS = ("amazonaws.com", "amazonaws.com.cn", "c2s.ic.gov", "sc2s.sgov.gov
                "on.aws.scloud", "on.cloud-aws.adc-e.uk", "on.aws.hci.ic.gov")
 _ECR_HOST = re.compile(r"(?P<account>[^.]+)\.dkr[.-]ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.(?P<domain>[a-z0-9.-]+)")
 _ECR_LABEL = re.compile(r"(?:dkr-)?ecr(?:-fips)?")
-_DOMAINS_LONGEST_FIRST = tuple(sorted(AWS_DOMAINS, key=len, reverse=True))  # "api.aws" before "aws"-like tails
+_DOMAINS_LONGEST_FIRST = tuple(sorted(AWS_DOMAINS, key=len, reverse=True))  # the longest domain a host ends with wins
 
 
 def registry_host(url: str) -> str:
