@@ -106,15 +106,13 @@ def assess(
     trust = resolve_trust(settings, invocation, session, [r.properties for r in resources] if named is None else named)
     day = today if today is not None else today_utc()
     account = invocation.account_id if exemption_account is None else exemption_account
-    assessed = tuple(
-        Assessed(
-            resource,
-            tuple(judge(findings_of(resource, trust), settings.exemptions, stack_name=stack_name,
-                        account_id=account, today=day)),
-        )
-        for resource in resources
-    )
-    return Assessment(trust, assessed)
+    assessed = []
+    for resource in resources:
+        findings = findings_of(resource, trust)
+        judged = tuple(judge(findings, settings.exemptions, stack_name=stack_name, account_id=account,
+                             today=day)) if findings else ()  # most resources have no finding to judge
+        assessed.append(Assessed(resource, judged))
+    return Assessment(trust, tuple(assessed))
 
 
 def findings_of(resource: Resource, trust: Trust) -> list[Finding]:

@@ -20,7 +20,7 @@ from . import (
 from .findings import Finding
 from .rules import Rule
 from .trust import Trust
-from .values import type_name
+from .values import is_object, type_name
 
 # A checker reads the properties of one resource (always an object: evaluate() checks that once).
 Checker = Callable[[Mapping[str, Any], Trust], Iterable[Finding]]
@@ -45,7 +45,7 @@ def supported_types() -> tuple[str, ...]:
 def evaluate(resource_type: str, logical_id: str, properties: Any, trust: Trust) -> list[Finding]:
     """All findings for one resource. Raises ``KeyError`` for a type no checker knows."""
     checker = CHECKERS[resource_type]
-    if isinstance(properties, Mapping):
+    if is_object(properties):
         found: Iterable[Finding] = checker(properties, trust)
     else:
         found = [_MALFORMED[resource_type].finding(

@@ -51,4 +51,10 @@ class Finding:
 
 def pointer(*parts: object) -> str:
     """A JSON pointer (RFC 6901) from path parts: ``pointer("Rules", 0)`` is ``/Rules/0``."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    out = ""
+    for part in parts:
+        text = str(part)
+        if "~" in text or "/" in text:
+            text = text.replace("~", "~0").replace("/", "~1")
+        out += "/" + text
+    return out

@@ -15,9 +15,12 @@ _REGION_PREFIXES = (
 )
 
 PARTITIONS = frozenset({"aws"} | {p for _, p in _REGION_PREFIXES})
+_ANY_PREFIX = tuple(prefix for prefix, _ in _REGION_PREFIXES)
 
 
 def partition_of_region(region: str) -> str:
+    if not region.startswith(_ANY_PREFIX):
+        return "aws"  # the common case: one test of every prefix at once
     for prefix, partition in _REGION_PREFIXES:
         if region.startswith(prefix):
             return partition

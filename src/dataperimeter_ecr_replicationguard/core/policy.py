@@ -82,7 +82,7 @@ def check_policy(value: object, trust: Trust, path: str, *, ignore_actions: froz
 # --- one Allow statement (or a statement that may be one) ----------------------------------------
 
 def _check_allow(statement: Statement, view: _View) -> Iterable[Finding]:
-    trust, label = view.trust, statement.label
+    trust = view.trust  # statement.label is built only for a finding
     if "Statement" in statement.unresolved:
         yield _unresolved(statement, [statement.path], "the statement may grant anything")
         return
@@ -91,7 +91,7 @@ def _check_allow(statement: Statement, view: _View) -> Iterable[Finding]:
         if effect_known:
             yield POLICY_NOTPRINCIPAL_ALLOW.finding(
                 path=pointer_join(statement.path, "NotPrincipal"), subject="NotPrincipal",
-                message=f"{label} allows NotPrincipal: everyone except the listed principals, anonymous callers "
+                message=f"{statement.label} allows NotPrincipal: everyone except the listed principals, anonymous callers "
                         "included",
                 remediation="Use Principal with the trusted accounts, or Principal \"*\" with a StringEquals "
                             "aws:PrincipalOrgID condition on your organization")
@@ -101,7 +101,6 @@ def _check_allow(statement: Statement, view: _View) -> Iterable[Finding]:
         return
     if _only(statement, view.ignore_actions, optimistic=False):
         return
-    where = pointer_join(statement.path, "Principal")
     guarded = _guarded(statement, view, optimistic=False)
     may_be_guarded = guarded or _guarded(statement, view, optimistic=True)
     undecided: list[str] = []
@@ -109,8 +108,8 @@ def _check_allow(statement: Statement, view: _View) -> Iterable[Finding]:
     for principal in statement.principal or ():
         if principal.kind == "invalid":
             yield POLICY_INVALID_PRINCIPAL.finding(
-                path=where, subject=data(principal.text, 120),
-                message=f"{label}: principal {data(principal.text, 120)!r} is not a principal IAM accepts, so the "
+                path=pointer_join(statement.path, "Principal"), subject=data(principal.text, 120),
+                message=f"{statement.label}: principal {data(principal.text, 120)!r} is not a principal IAM accepts, so the "
                         "grant cannot be checked",
                 remediation="Name principals as \"*\", a 12-digit account ID, an IAM ARN with a literal account, "
                             "or a service principal")
@@ -134,7 +133,7 @@ def _check_allow(statement: Statement, view: _View) -> Iterable[Finding]:
             principal.kind, principal.text)
         violations.setdefault(key, ([], reasons))[0].append(principal)
     for group, reasons in violations.values():
-        yield _violation(statement, group, where, reasons, trust)
+        yield _violation(statement, group, pointer_join(statement.path, "Principal"), reasons, trust)
     if undecided:
         yield _unresolved(statement, _places(statement, view), f"the grant to {', '.join(undecided[:3])}"
                           + (f" and {len(undecided) - 3} more" if len(undecided) > 3 else "")

@@ -114,17 +114,28 @@ def parse_policy(value: Any, path: str) -> tuple[Policy | None, list[Finding]]:
             return None, [_malformed(path, f"the policy text is not valid JSON ({error})")]
     if not isinstance(value, dict):
         return None, [_malformed(path, f"the policy must be a JSON object or JSON text, got {type_name(value)}")]
-    non_finite = _non_finite(value)
-    if non_finite is not None:
-        return None, [_malformed(pointer_join(path, *_clean(non_finite)), "the policy holds NaN or Infinity, which JSON does not "
-                                 "allow and IAM rejects")]
     try:
-        size = len(json.dumps(value, separators=(",", ":")))
+        # One pass in C for the common case: the compact text ECR counts, written with allow_nan=False,
+        # so it also proves the policy holds no NaN or Infinity (a float, or the _NonFinite json.loads
+        # made of one, which no encoder writes). Only when it fails is the policy walked, to say where
+        # a NaN is or that it cannot be written: the answers of the walk-first order, in its order
+        # (tests/test_policy_fast_paths.py). json.dumps, not a prebuilt encoder: the same call depth,
+        # so a policy nested to the recursion limit fails exactly as before.
+        size = len(json.dumps(value, separators=(",", ":"), allow_nan=False))
     except (TypeError, ValueError, RecursionError):
-        return None, [_malformed(path, "the policy cannot be written as JSON")]
+        size = -1
+    if size < 0:
+        non_finite = _non_finite(value)
+        if non_finite is not None:
+            return None, [_malformed(pointer_join(path, *_clean(non_finite)), "the policy holds NaN or Infinity, which "
+                                     "JSON does not allow and IAM rejects")]
+        try:
+            size = len(json.dumps(value, separators=(",", ":")))
+        except (TypeError, ValueError, RecursionError):
+            return None, [_malformed(path, "the policy cannot be written as JSON")]
     if size > MAX_POLICY_CHARACTERS:
         return None, [_too_long(path, size)]
-    misspelt = _misspelt(value, _POLICY_ELEMENTS)
+    misspelt = _misspelt(value, _POLICY_ELEMENTS, _POLICY_SPELT)
     if misspelt:
         return None, [_malformed(pointer_join(path, misspelt), f"the policy has {misspelt!r}; IAM spells it "
                                  f"{_POLICY_ELEMENTS[misspelt.lower()]!r} (the hook does not guess which copy applies)")]
@@ -156,7 +167,7 @@ def _statement(index: int, raw: Any, where: str) -> Statement | Finding:
     label = f"statement {index}"
     if not isinstance(raw, dict):
         return _malformed(where, f"{label} must be an object, got {type_name(raw)}")
-    misspelt = _misspelt(raw, _STATEMENT_ELEMENTS)
+    misspelt = _misspelt(raw, _STATEMENT_ELEMENTS, _STATEMENT_SPELT)
     if misspelt:
         return _malformed(pointer_join(where, misspelt), f"{label} has {misspelt!r}; IAM spells it "
                           f"{_STATEMENT_ELEMENTS[misspelt.lower()]!r} (the hook does not guess which copy applies)")
@@ -166,11 +177,11 @@ def _statement(index: int, raw: Any, where: str) -> Statement | Finding:
         label += f" ({data(sid)})"
     unresolved: set[str] = set()
     effect = raw.get("Effect")
-    if _unknown(effect):
+    if effect not in ("Allow", "Deny"):  # the common case first: neither word is an unresolved value
+        if not _unknown(effect):
+            return _malformed(pointer_join(where, "Effect"), f"{label}: Effect must be \"Allow\" or \"Deny\", got {shown(effect)}")
         unresolved.add("Effect")
         effect = ""
-    elif effect not in ("Allow", "Deny"):
-        return _malformed(pointer_join(where, "Effect"), f"{label}: Effect must be \"Allow\" or \"Deny\", got {shown(effect)}")
     has_principal, has_not = "Principal" in raw, "NotPrincipal" in raw
     if has_principal == has_not:
         return _malformed(where, f"{label} must have exactly one of Principal and NotPrincipal")
@@ -366,11 +377,15 @@ def _unknown(value: Any) -> bool:
 _POLICY_ELEMENTS = {k.lower(): k for k in ("Version", "Id", "Statement")}
 _STATEMENT_ELEMENTS = {k.lower(): k for k in ("Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
                                               "Resource", "NotResource", "Condition")}
+_POLICY_SPELT, _STATEMENT_SPELT = frozenset(_POLICY_ELEMENTS.values()), frozenset(_STATEMENT_ELEMENTS.values())
 
 
-def _misspelt(raw: dict[Any, Any], elements: dict[str, str]) -> str:
+def _misspelt(raw: dict[Any, Any], elements: dict[str, str], spelt: frozenset[str]) -> str:
     """A key that is an IAM element name in another case (``principal``, ``EFFECT``): IAM would
-    reject it or fold it onto the real element, so it is refused rather than ignored (issue 8)."""
+    reject it or fold it onto the real element, so it is refused rather than ignored (issue 8).
+    ``spelt``: the element names as IAM spells them (``elements``' values)."""
+    if raw.keys() <= spelt:
+        return ""  # every key is an element spelt right (the common case: one set test, no walk)
     for key in raw:
         if isinstance(key, str) and key.lower() in elements and key != elements[key.lower()]:
             return key

@@ -12,6 +12,7 @@ when it reads the policy, so judgement only asks :meth:`Principal.trusted`.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -80,10 +81,19 @@ def principals(element: Any) -> tuple[Principal, ...]:
 
 
 def _one(kind: str, value: Any) -> Principal:
-    if is_intrinsic(value) or is_dynamic_reference(value):
+    if isinstance(value, str):
+        return _named(kind, value)
+    if is_intrinsic(value):
         return Principal("unresolved", str(value)[:80])
-    if not isinstance(value, str):
-        return Principal("invalid", repr(value)[:80])
+    return Principal("invalid", repr(value)[:80])
+
+
+@functools.lru_cache(maxsize=4096)
+def _named(kind: str, value: str) -> Principal:
+    """One principal written as a string. Cached: a pure function of two strings giving an
+    immutable value, and the same accounts and roles recur across a stack's (and a scan's) policies."""
+    if is_dynamic_reference(value):
+        return Principal("unresolved", value[:80])
     if kind == "AWS":
         if value == "*":
             return Principal("*", value)

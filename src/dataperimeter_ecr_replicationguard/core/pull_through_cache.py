@@ -35,6 +35,7 @@ AWS_DOMAINS = ("amazonaws.com", "amazonaws.com.cn", "c2s.ic.gov", "sc2s.sgov.gov
                "on.aws.scloud", "on.cloud-aws.adc-e.uk", "on.aws.hci.ic.gov")
 _ECR_HOST = re.compile(r"(?P<account>[^.]+)\.dkr[.-]ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.(?P<domain>[a-z0-9.-]+)")
 _ECR_LABEL = re.compile(r"(?:dkr-)?ecr(?:-fips)?")
+_DOMAINS_LONGEST_FIRST = tuple(sorted(AWS_DOMAINS, key=len, reverse=True))  # the longest domain a host ends with wins
 
 
 def registry_host(url: str) -> str:
@@ -59,15 +60,16 @@ def check(properties: Mapping[str, Any], trust: Trust) -> list[Finding]:
             path=where, subject=shown(url),
             message=f"UpstreamRegistryUrl {shown(url)} is not resolved, so the upstream cannot be checked",
             remediation="Give UpstreamRegistryUrl a literal value")]
-    if not isinstance(url, str) or not registry_host(url):
+    host = registry_host(url) if isinstance(url, str) else ""
+    if not isinstance(url, str) or not host:
         return [PTC_MALFORMED.finding(
             path=where, subject=shown(url), message=f"UpstreamRegistryUrl must be a registry URL, got {shown(url)}",
             remediation="Set UpstreamRegistryUrl to the upstream registry's host name")]
-    host = registry_host(url)
     registry = properties.get("UpstreamRegistry")
     declared_ecr = isinstance(registry, str) and registry.lower() == "ecr"
-    if declared_ecr or _looks_like_ecr(hostname(host)):
-        return _check_ecr(hostname(host), url, where, trust)
+    name = hostname(host)
+    if declared_ecr or _looks_like_ecr(name):
+        return _check_ecr(name, url, where, trust)
     allowed = trust.allowed_upstream_registry_urls
     if allowed and host not in allowed:
         return [PTC_UPSTREAM_NOT_ALLOWED.finding(
@@ -85,7 +87,7 @@ def _looks_like_ecr(host: str) -> bool:
     ECR too, and so fails as malformed: URL parsers disagree on such hosts (issue 8)."""
     if "dkr" in host and "ecr" in host and re.fullmatch(r"[a-z0-9.-]+", host) is None:
         return True
-    domain = next((d for d in sorted(AWS_DOMAINS, key=len, reverse=True) if host.endswith("." + d)), None)
+    domain = next((d for d in _DOMAINS_LONGEST_FIRST if host.endswith("." + d)), None)
     if domain is None:
         return False
     labels = host[: -len(domain) - 1].split(".")

@@ -21,7 +21,7 @@ from .rules import (
     REPLICATION_UNTRUSTED_DESTINATION,
 )
 from .trust import Trust
-from .values import is_account_id, is_dynamic_reference, is_intrinsic, is_region, shown, type_name
+from .values import is_account_id, is_dynamic_reference, is_intrinsic, is_object, is_region, shown, type_name
 
 RESOURCE_TYPE = "AWS::ECR::ReplicationConfiguration"
 MALFORMED = REPLICATION_MALFORMED  # the rule of a resource whose properties are not an object
@@ -31,7 +31,7 @@ def check(properties: Mapping[str, Any], trust: Trust) -> Iterator[Finding]:
     """Yield a finding for every destination outside the trusted set, and for every shape
     the hook cannot read (it fails closed)."""
     config = properties.get("ReplicationConfiguration")
-    if not isinstance(config, Mapping):
+    if not is_object(config):
         yield _malformed(
             pointer("ReplicationConfiguration"), config, "ReplicationConfiguration must be an object"
         )
@@ -46,7 +46,7 @@ def check(properties: Mapping[str, Any], trust: Trust) -> Iterator[Finding]:
 
 def _check_rule(rule_index: int, rule: Any, trust: Trust) -> Iterator[Finding]:
     where = ("ReplicationConfiguration", "Rules", rule_index)
-    if not isinstance(rule, Mapping):
+    if not is_object(rule):
         yield _malformed(pointer(*where), rule, f"rule {rule_index} must be an object")
         return
     destinations = rule.get("Destinations")
@@ -63,7 +63,7 @@ def _check_rule(rule_index: int, rule: Any, trust: Trust) -> Iterator[Finding]:
 
 def _check_destination(where: tuple[str, str, int, str, int], destination: Any, trust: Trust) -> Iterator[Finding]:
     label = f"rule {where[2]} destination {where[4]}"
-    if not isinstance(destination, Mapping):
+    if not is_object(destination):
         yield _malformed(pointer(*where), destination, f"{label} must be an object")
         return
     registry_id = destination.get("RegistryId")
@@ -71,7 +71,8 @@ def _check_destination(where: tuple[str, str, int, str, int], destination: Any, 
     region_text = region if isinstance(region, str) else "?"
 
     # The same 12 digits in another partition (cn-, us-gov-, ...) are another account.
-    partition = partition_of_region(region) if is_region(region) else None
+    region_code = region if is_region(region) else None  # tested once, used twice
+    partition = partition_of_region(region_code) if region_code is not None else None
     cross_partition = partition is not None and partition != trust.partition
     if is_account_id(registry_id):
         if not trust.trusts_account(registry_id, partition):
@@ -102,13 +103,13 @@ def _check_destination(where: tuple[str, str, int, str, int], destination: Any, 
             remediation="Set RegistryId to the destination's 12-digit AWS account ID (ASCII digits only)",
         )
 
-    if is_region(region):
-        if not trust.region_allowed(region):
+    if region_code is not None:
+        if not trust.region_allowed(region_code):
             yield REPLICATION_REGION_NOT_ALLOWED.finding(
                 path=pointer(*where, "Region"),
-                subject=region,
+                subject=region_code,
                 message=(
-                    f"{label} replicates to Region {region}, which is not in "
+                    f"{label} replicates to Region {region_code}, which is not in "
                     f"AllowedReplicationRegions ({', '.join(sorted(trust.allowed_replication_regions))})"
                 ),
                 remediation="Replicate only to an allowed Region, or add it to AllowedReplicationRegions",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 # [0-9] is ASCII only; fullmatch (not match with $) so a trailing newline is refused too.
@@ -20,6 +21,12 @@ def is_region(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and len(value) <= 25 and _REGION.fullmatch(value) is not None
 
 
+def is_object(value: Any) -> TypeGuard[Mapping[Any, Any]]:
+    """A JSON object: a ``dict`` (tested first: ``isinstance(value, Mapping)`` runs abc's Python
+    ``__instancecheck__``, several times the cost of a ``dict`` test) or any other ``Mapping``."""
+    return isinstance(value, dict) or isinstance(value, Mapping)
+
+
 def is_dynamic_reference(value: Any) -> TypeGuard[str]:
     """``{{resolve:ssm:...}}`` and friends: the value is not known to the hook."""
     return isinstance(value, str) and "{{resolve:" in value
@@ -27,12 +34,10 @@ def is_dynamic_reference(value: Any) -> TypeGuard[str]:
 
 def is_intrinsic(value: Any) -> bool:
     """An unresolved intrinsic function object, e.g. ``{"Ref": "Param"}`` or ``{"Fn::Sub": ...}``."""
-    return (
-        isinstance(value, dict)
-        and len(value) == 1
-        and isinstance(next(iter(value)), str)
-        and (next(iter(value)) == "Ref" or next(iter(value)).startswith("Fn::"))
-    )
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    key = next(iter(value))
+    return isinstance(key, str) and (key == "Ref" or key.startswith("Fn::"))
 
 
 def shown(value: Any, limit: int = 60) -> str:
