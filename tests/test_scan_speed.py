@@ -102,7 +102,8 @@ def test_a_file_larger_than_the_sniff_is_read_whole_once_it_is_a_template(tmp_pa
 
 
 def _names_as_written(value, found):
-    """The basis walk written plainly (what scan_file._names must equal)."""
+    """The basis walk as the scan wrote it before its fast paths: what ``names_read`` and the
+    resolver's own collection must both equal (a reference, kept deliberately apart from them)."""
     from collections.abc import Mapping
 
     from dataperimeter_ecr_replicationguard.template.resolve import _SUB_NAME

@@ -152,8 +152,7 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
     settings = options.settings
     account = options.account or placeholder_account(template)
     invocation = _invocation(account, options.region or "us-east-1")
-    stack_name = options.stack_name or (options.stack_names and options.stack_names.get(os.path.normpath(path))) \
-        or stem(path)
+    stack_name = options.stack_name or options.stack_names.get(os.path.normpath(path)) or stem(path)
     context = Context(
         account_id=account,
         region=options.region,

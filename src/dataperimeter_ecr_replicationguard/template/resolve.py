@@ -133,7 +133,7 @@ class Resolver:
             return value
         if kind is dict or kind is LineDict or (kind is not list and kind is not LineList and isinstance(value, Mapping)):
             reads = self._reads
-            if len(value) == 1 and _intrinsic_key(next(iter(value))):
+            if _is_intrinsic(value):
                 if reads is not None:
                     names_read(value, reads)  # the whole function as written, before its branch is taken
                 try:
@@ -449,10 +449,9 @@ def _key_reads(key: str, item: Any, found: dict[str, None], inner: bool = True) 
 
 
 def _is_intrinsic(value: Mapping) -> bool:
-    return len(value) == 1 and _intrinsic_key(next(iter(value)))
-
-
-def _intrinsic_key(key: Any) -> bool:
+    if len(value) != 1:
+        return False
+    [key] = value.keys()
     return isinstance(key, str) and (key == "Ref" or key.startswith("Fn::"))
 
 
