@@ -55,8 +55,8 @@ def organization(session, members: int, suspended: int = 0) -> dict:
 
 def args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    audit.add_parser(parser.add_subparsers(dest="command"))
-    return parser.parse_args(["audit", *argv])
+    audit.add_arguments(parser)  # what hook-handler's parser adds to its audit command
+    return parser.parse_args(list(argv))
 
 
 def nothing(clients, *, account, region, partition):

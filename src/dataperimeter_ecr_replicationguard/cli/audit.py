@@ -36,7 +36,7 @@ from typing import Any, Iterator, Sequence
 from ..core.rules import AUDIT_NOT_AUDITED
 from ..exemptions import expired_exemptions
 from . import audit_scope
-from .audit_args import MAX_AUTO_PROCESSES, add_parser
+from .audit_args import MAX_AUTO_PROCESSES, add_arguments
 from .audit_run import Audit, PairResult, Progress, Reader, location, run
 from .audit_scope import ACCOUNT_ID, OU_ID, REGION_NAME, ROLE_NAME, AccountScope, ClientFactory, ScopeError
 from .exit_codes import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
@@ -382,5 +382,5 @@ def render_junit(audit: AuditReport) -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-__all__ = ["AuditReport", "add_parser", "audit_report", "run_command"]
+__all__ = ["AuditReport", "add_arguments", "audit_report", "run_command"]
 

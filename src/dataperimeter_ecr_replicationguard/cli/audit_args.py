@@ -5,7 +5,6 @@ every other command."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from .output import FORMATS
 from .scan import add_trust_options
@@ -14,13 +13,6 @@ DEFAULT_CONCURRENCY = 16
 MAX_AUTO_PROCESSES = 4
 SUMMARY = ("``hook-handler audit``: the hook's verdict on the ECR configuration that already exists, in every "
            "account and Region named, read live with boto3.")
-
-
-def add_parser(commands: Any) -> None:
-    """``audit`` with all its arguments on ``commands`` (what ``add_subparsers`` returns)."""
-    from .main import HELP
-
-    add_arguments(commands.add_parser("audit", help=HELP["audit"]))
 
 
 def add_arguments(audit: argparse.ArgumentParser) -> None:
