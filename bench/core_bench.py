@@ -91,7 +91,7 @@ def growth(repeat: int = 15, sizes=(3, 20000)) -> dict:
             lambda: evaluate(REPLICATION, "R", p, t), 200))
         sides[f"policy {n}"] = (lambda p=policy, t=trust: timing.per_call(
             lambda: evaluate("AWS::ECR::Repository", "P", p, t), 50))
-    measured = timing.rounds(sides, repeat)
+    measured = timing.rounds(sides, repeat, alternate=True)
     small, large = sizes
     out: dict = {"sizes": list(sizes)}
     for what in ("replication", "policy"):

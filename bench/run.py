@@ -57,7 +57,7 @@ def main(argv: list[str]) -> int:
         "growth": step("no growth with the trusted set, sizes interleaved", core_bench.growth,
                        repeat=5 if quick else 15),
         "core_cold": step("core analysis, cold vs cold", core_bench.cold, repeat=2 if quick else 7),
-        "flat": step("policy analysis flat, every operator family", flat_bench.run, repeat=2 if quick else 7),
+        "flat": step("policy analysis flat, every operator family", flat_bench.run, repeat=2 if quick else 15),
         "warm": step("warm invocation vs floor", hook_bench.warm, repeat=5 if quick else 21),
         "session": step("boto3 session share of the floor", hook_bench.session_share, repeat=5 if quick else 21),
         "cold": step("cold start vs floor", hook_bench.cold, repeat=3 if quick else 15),

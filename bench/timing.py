@@ -16,11 +16,14 @@ def per_call(fn: Callable[[], object], number: int) -> float:
     return (time.perf_counter() - start) / number
 
 
-def rounds(sides: dict[str, Callable[[], float]], repeat: int) -> dict[str, list[float]]:
-    """``repeat`` rounds; in each, every side yields one measurement (seconds)."""
+def rounds(sides: dict[str, Callable[[], float]], repeat: int, alternate: bool = False) -> dict[str, list[float]]:
+    """``repeat`` rounds; in each, every side yields one measurement (seconds). ``alternate``:
+    every other round runs the sides in reverse order (A B, then B A), so neither side is always
+    the one that meets what the other left behind (caches, a neighbour's burst of load)."""
     out: dict[str, list[float]] = {name: [] for name in sides}
-    for _ in range(repeat):
-        for name, measure in sides.items():
+    order = list(sides.items())
+    for i in range(repeat):
+        for name, measure in (order[::-1] if alternate and i % 2 else order):
             out[name].append(measure())
     return out
 
