@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -47,7 +48,27 @@ def answer(event: dict) -> dict:
     assert "Traceback" not in message and 'File "' not in message
     if response["hookStatus"] == "FAILED":
         assert response.get("errorCode"), response
+    shown_as_data(response)
     return response
+
+
+# What text from the input must never carry into an answer as itself (it is escaped): controls,
+# format characters (bidirectional overrides, zero-width), line and paragraph separators, private
+# use, unassigned code points, lone surrogates.
+HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cn", "Cs"})
+
+
+def hidden_characters(text: str) -> list[str]:
+    return [char for char in text if unicodedata.category(char) in HIDDEN]
+
+
+def shown_as_data(response: dict) -> None:
+    """The message and every annotation's text carry no hidden character (any door's answer)."""
+    texts = [response.get("message") or ""]
+    for annotation in response.get("annotations") or []:
+        texts += [annotation.get("statusMessage") or "", annotation.get("remediationMessage") or ""]
+    for text in texts:
+        assert not hidden_characters(text), (hidden_characters(text), text)
 
 
 def stack_event(target: str, model: Any, logical_id: str = STACK_NAME) -> dict:
@@ -78,18 +99,26 @@ class Door:
         return response.get("errorCode") in ("NonCompliant", "InvalidRequest")
 
 
+def _lambda(event: dict, configuration: Any) -> dict:
+    response = invoke_lambda(event, configuration)  # its shape checked against the guide
+    shown_as_data(response)
+    return response
+
+
 def _lambda_stack(target: str, model: Any) -> dict:
     event = lambda_event(hook_request(target, {}, logical_id=STACK_NAME))
     event["requestData"].update(targetName=target, targetType=target)
-    return invoke_lambda(event, payload=model)
+    response = invoke_lambda(event, payload=model)
+    shown_as_data(response)
+    return response
 
 
 DOORS = [
     pytest.param(Door("registered", copy.deepcopy, lambda event, _: answer(event),
                       lambda target, model: answer(stack_event(target, model)), ("NonCompliant", "InvalidRequest")),
                  id="registered"),
-    pytest.param(Door("lambda", lambda_event, lambda event, configuration: invoke_lambda(event, configuration),
-                      _lambda_stack, ("NonCompliant", "InternalFailure")), id="lambda"),
+    pytest.param(Door("lambda", lambda_event, _lambda, _lambda_stack, ("NonCompliant", "InternalFailure")),
+                 id="lambda"),
 ]
 
 
@@ -200,6 +229,38 @@ def test_any_mutated_stack_payload_gets_a_bounded_deterministic_answer(door, res
         junk,  # the whole target model (the Lambda hook: the whole object behind the URL)
     ]
     assert verdict(door.ask_stack(target, models[where])) == verdict(door.ask_stack(target, models[where]))
+
+
+EVIL = "Evil\u202e\x1b[31mRED\u200b"
+
+
+@pytest.mark.parametrize("door", DOORS)
+@pytest.mark.parametrize("target", ["STACK", "CHANGE_SET"])
+def test_names_from_the_template_are_shown_as_data(door, target):
+    """Found by this suite: a logical ID, a Ref target, a parameter or a condition name with a
+    terminal escape or a bidirectional override reached the annotations as itself, through the
+    template resolver's reasons and the annotation's own head."""
+    template = {"AWSTemplateFormatVersion": "2010-09-09",
+                "Parameters": {EVIL + "P": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/x"}},
+                "Conditions": {EVIL + "C": {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}},
+                "Resources": {
+                    EVIL: {"Type": "AWS::ECR::ReplicationConfiguration", "Properties": {"ReplicationConfiguration": {
+                        "Rules": [{"Destinations": [{"Region": "eu-west-1", "RegistryId": {"Ref": EVIL + "Gone"}}]},
+                                  {"Destinations": [{"Region": "eu-west-1", "RegistryId": {"Ref": EVIL + "P"}}]},
+                                  {"Destinations": [{"Region": "eu-west-1", "RegistryId": {
+                                      "Fn::If": [EVIL + "C", "999999999999", "111111111111"]}}]},
+                                  {"Destinations": [{"Region": "eu-west-1", "RegistryId": {
+                                      "Fn::Sub": "${" + EVIL + "V}"}}]}]}}},
+                    EVIL + "Repo": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": "r"}}}}
+    model: dict = {"template": template}
+    if target == "CHANGE_SET":
+        model["changedResources"] = [{"action": "CREATE", "logicalResourceId": EVIL, "resourceType":
+                                      "AWS::ECR::ReplicationConfiguration", "afterContext": json.dumps(
+                                          {"Properties": template["Resources"][EVIL]["Properties"]})}]
+    response = door.ask_stack(target, model)
+    shown_as_data(response)
+    texts = " ".join([response["message"]] + [a["statusMessage"] for a in response.get("annotations", [])])
+    assert "Evil\\u202e\\x1b[31mRED" in texts, texts  # escaped, not dropped
 
 
 ENVELOPE = [("clientRequestToken",), ("awsAccountId",), ("stackId",), ("changeSetId",), ("hookTypeName",),

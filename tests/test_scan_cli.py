@@ -228,3 +228,27 @@ def test_logical_ids_that_are_the_same_text_take_basis_and_place_from_the_last_o
         assert finding["basis"] == ["parameter P2 = '555555555555' (its Default; another value at deploy time may "
                                     "change the verdict)"]
         assert finding["property"]["line"] == 18
+
+
+EVIL = "Evil\u202e\x1b[31mRED"
+
+
+def test_names_from_a_template_reach_the_terminal_escaped(tmp_path):
+    """Found by review: a logical ID, a Ref target or a Fn::ForEach loop name with a terminal escape
+    sequence or a bidirectional override was written to the terminal as itself; the text report
+    now shows each escaped, and only the report's own colours are escape sequences."""
+    template = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {
+        EVIL: {"Type": "AWS::ECR::ReplicationConfiguration", "Properties": {"ReplicationConfiguration": {"Rules": [
+            {"Destinations": [{"Region": "eu-west-1", "RegistryId": {"Ref": EVIL + "Gone"}}]}]}}}}}
+    (tmp_path / "evil.json").write_text(json.dumps(template))
+    loop = {"AWSTemplateFormatVersion": "2010-09-09", "Transform": "AWS::LanguageExtensions", "Resources": {
+        "Fn::ForEach::Loop": ["Name", {"Ref": EVIL}, {"Repo${Name}": {"Type": "AWS::ECR::Repository"}}]}}
+    (tmp_path / "loop.json").write_text(json.dumps(loop))
+    for extra in ([], ["--verbose"]):
+        code, out, _ = run_cli("scan", str(tmp_path), "--trusted-account-ids", "111111111111",
+                               "--account", "111111111111", "--region", "eu-west-1", *extra)
+        assert code == 1
+        assert "\x1b" not in out and "\u202e" not in out, out
+        assert "Evil\\u202e\\x1b[31mRED (AWS::ECR::ReplicationConfiguration)" in out
+        assert "Ref Evil\\u202e\\x1b[31mREDGone names no parameter or resource" in out
+        assert "(Ref Evil\\u202e\\x1b[31mRED names no parameter or resource of this template)" in out

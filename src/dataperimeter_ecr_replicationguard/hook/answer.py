@@ -176,7 +176,8 @@ def _verdict(target: str, judged: Sequence[Judged], passed_message: str, defer_u
         parts.append(f" {deferred} value(s) not resolved in the template, left to the resource-level hook.")
     if unchecked:
         parts.append(f" {len(unchecked)} template part(s) the hook cannot expand, left to the RESOURCE target.")
-    lines = [f" [{j.finding.rule_id}] {j.finding.logical_id} {j.finding.path or '/'}." for j in judged]
+    lines = [f" [{j.finding.rule_id}] {data(j.finding.logical_id, 255)} {data(j.finding.path or '/', 200)}."
+             for j in judged]
     lines += [f" [{ANNOTATION_NOT_EXPANDED}] {part}." for part in unchecked]
     return Answer(SUCCESS, fit(head + "".join(parts), lines, MESSAGE_LIMIT), annotations=annotations)
 
@@ -198,7 +199,7 @@ def not_expanded(part: str) -> Annotation:
 
 def annotation(judged: Judged, fails: bool) -> Annotation:
     finding = judged.finding
-    text = f"{finding.logical_id} {finding.path or '/'}: {finding.message}"
+    text = f"{data(finding.logical_id, 255)} {data(finding.path or '/', 200)}: {finding.message}"
     if judged.exemption is not None:
         e = judged.exemption
         text = f"exempted by exemption #{e.index} until {e.expires.isoformat()} ({e.reason}): {text}"
@@ -227,7 +228,7 @@ def summary(target: str, findings: Sequence[Finding], limit: int = MESSAGE_LIMIT
     """``NonCompliant: Repl (AWS::ECR::ReplicationConfiguration): 2 findings. [RULE] /path: message; ...``
     cut to ``limit`` characters, counting what did not fit."""
     code = error_code(findings)
-    head = f"{code}: {data(target, 300)}: {_plural(len(findings), 'finding')}."
+    head = f"{code}: {cut(target, 300)}: {_plural(len(findings), 'finding')}."
     lines = [f" [{f.rule_id}] {data(f.path or '/', 200)}: {f.message}." for f in findings]
     return neutral(fit(head, lines, limit))
 

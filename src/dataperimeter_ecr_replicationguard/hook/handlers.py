@@ -23,6 +23,7 @@ from cloudformation_cli_python_lib import (
 
 from .. import TYPE_NAME
 from ..core import supported_types
+from ..core.values import data
 from ..invocation import invocation_of
 from ..models import TypeConfigurationModel
 from ..settings import ConfigurationError, settings_of
@@ -87,7 +88,7 @@ def answer_of(
 ) -> Answer:
     """The neutral answer to one request. Never raises."""
     context = request.hookContext
-    target = f"{_text(context.targetLogicalId) or '?'} ({_text(context.targetName) or '?'})"
+    target = f"{data(_text(context.targetLogicalId), 255) or '?'} ({data(_text(context.targetName), 128) or '?'})"
     try:
         return _answer(session, request, type_configuration, target)
     except TrustUnavailable as error:

@@ -15,6 +15,8 @@ from typing import Any
 from cloudformation_cli_python_lib import Hook
 from cloudformation_cli_python_lib.exceptions import InvalidRequest, InvalidTypeConfiguration
 
+from ..core.values import data
+
 
 class GuardedHook(Hook):
     @staticmethod
@@ -32,7 +34,8 @@ class GuardedHook(Hook):
                     f"presigned URL ({_reason(cause)}); the hook fails closed. Retry the operation; if it keeps "
                     "failing, check the hook's logs"
                 ) from None
-            raise
+            # the library's words quote the request (a key, a value): shown as data
+            raise InvalidRequest(data(str(error), 900)) from None
 
     def _cast_hook_request(self, request: Any):  # type: ignore[override]
         model = getattr(request, "hookModel", None)
@@ -47,7 +50,7 @@ class GuardedHook(Hook):
 
 def _target(request_data: Mapping[str, Any]) -> str:
     logical_id = request_data.get("targetLogicalId")
-    return f"{logical_id if isinstance(logical_id, str) and logical_id else '?'} ({_kind(request_data)})"
+    return f"{data(logical_id, 255) if isinstance(logical_id, str) and logical_id else '?'} ({_kind(request_data)})"
 
 
 def _kind(request_data: Mapping[str, Any]) -> str:

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.values import data
+
 STACK_TARGETS = ("STACK", "CHANGE_SET")
 POINTS = ("CREATE_PRE_PROVISION", "UPDATE_PRE_PROVISION")  # what the guard judges (the registered hook's handlers)
 DELETE_POINT = "DELETE_PRE_PROVISION"
@@ -59,7 +61,8 @@ class Request:
     @property
     def target(self) -> str:
         """How answers name the target: ``Repl (AWS::ECR::ReplicationConfiguration)``."""
-        return f"{self.logical_id or '?'} ({self.target_name or '?'})"  # as the registered hook names it
+        # as the registered hook names it: both come from the request, so they are shown as data
+        return f"{data(self.logical_id, 255) or '?'} ({data(self.target_name, 128) or '?'})"
 
 
 def token_of(event: Any) -> str | None:

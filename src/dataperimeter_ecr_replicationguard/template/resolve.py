@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core.findings import pointer
+from ..core.values import data
 from ..core.partitions import partition_of_region
 from .marked import LineDict, LineList
 
@@ -34,11 +35,12 @@ _SSM_TYPE = "AWS::SSM::Parameter::"
 
 
 class _Unresolvable(Exception):
-    """An intrinsic function whose value the template does not decide."""
+    """An intrinsic function whose value the template does not decide. ``reason`` names what
+    the template names (a Ref target, a parameter, a condition): it is kept as data, escaped."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
-        self.reason = reason
+        self.reason = data(reason, 600)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from ..core.values import shown
+from ..core.values import data, shown
 from .resolve import Context, Resolver
 from .yaml_loader import take_all_marks
 
@@ -115,7 +115,7 @@ def _language_extensions(template: Any, context: Context) -> tuple[Any, list[str
     try:
         _, expanded = transform.transform(cfn)
     except Exception as error:  # noqa: BLE001 - cfn-lint's own errors (_ValueError, _TypeError, _ResolveError, ...)
-        return None, [f"AWS::LanguageExtensions cannot be expanded: {_cut(str(error))}"], parameters
+        return None, [f"AWS::LanguageExtensions cannot be expanded: {data(' '.join(str(error).split()), 200)}"], parameters
     finally:
         random.setstate(state)
     if transform._collections:
@@ -214,7 +214,7 @@ def _collection(key: str, collection: Any, resolver: Resolver, identifiers: tupl
         if not relevant:
             return None  # the loop is dropped
         why = "; ".join(dict.fromkeys(u.reason for u in resolution.unresolved)) or "it is not a list of strings"
-        problems.append(f"the collection of {key} is not decided by the template ({_cut(why)})")
+        problems.append(f"the collection of {data(key, 255)} is not decided by the template ({_cut(why)})")
         return collection
     return value
 
@@ -243,5 +243,5 @@ def _restore(node: Any) -> None:
 
 
 def _cut(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
+    """Reasons already shown as data (:class:`.resolve._Unresolvable`), cut."""
     return text if len(text) <= limit else text[: limit - 3] + "..."

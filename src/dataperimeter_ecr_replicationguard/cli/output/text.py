@@ -5,6 +5,7 @@ findings and the summary; ``verbose``: also every skipped file and every resourc
 
 from __future__ import annotations
 
+from ...core.values import data
 from .records import Record, ScanReport
 
 _RED, _YELLOW, _DIM, _BOLD, _RESET = "\033[31m", "\033[33m", "\033[2m", "\033[1m", "\033[0m"
@@ -29,10 +30,10 @@ def render(report: ScanReport, colour: bool = False, quiet: bool = False, verbos
                 if (file.file, resource.logical_id) in with_findings:
                     continue
                 where = f"{file.file}:{resource.line}" if resource.line else file.file
-                lines.append(f"{where}: {resource.logical_id} ({resource.resource_type}) passes")
-                lines.extend(f"    rests on: {b}" for b in resource.basis)
+                lines.append(_shown(f"{where}: {resource.logical_id} ({resource.resource_type}) passes"))
+                lines.extend(_shown(f"    rests on: {b}") for b in resource.basis)
         for file, reason in report.skipped:
-            lines.append(paint(_DIM, f"skipped: {file}: {reason}"))
+            lines.append(paint(_DIM, _shown(f"skipped: {file}: {reason}")))
     s = report.summary()
     verdict = paint(_RED + _BOLD, "FAILED") if s["failing"] else "passed"
     lines.append(
@@ -43,6 +44,13 @@ def render(report: ScanReport, colour: bool = False, quiet: bool = False, verbos
            if s["skippedFiles"] else "")
     )
     return "\n".join(lines) + "\n"
+
+
+def _shown(text: str) -> str:
+    """A line for a terminal: file names, logical IDs, types and keys come from the input, and a
+    control or format character among them (an escape sequence, a bidirectional override) is
+    shown escaped, not obeyed. Text already shown as data is printable and kept as it is."""
+    return text if text.isprintable() else data(text, 10**6)
 
 
 def location(record: Record) -> str:
@@ -62,11 +70,11 @@ def _block(record: Record, paint) -> list[str]:
         state, code = "allowed", _YELLOW
     resource = f" {f.logical_id} ({f.resource_type})" if f.logical_id else ""
     out = [
-        f"{paint(_BOLD, location(record))}:{resource} {paint(code, f'{f.rule_id} [{state}]')}",
-        f"    {f.path or '/'}: {f.message}",
-        paint(_DIM, f"    fix: {f.remediation}"),
+        f"{paint(_BOLD, _shown(location(record)))}:{_shown(resource)} {paint(code, f'{f.rule_id} [{state}]')}",
+        _shown(f"    {f.path or '/'}: {f.message}"),
+        paint(_DIM, _shown(f"    fix: {f.remediation}")),
     ]
-    out.extend(f"    rests on: {b}" for b in record.basis)
+    out.extend(_shown(f"    rests on: {b}") for b in record.basis)
     if record.judged.exemption is not None:
         e = record.judged.exemption
         out.append(f"    exempted by #{e.index} until {e.expires.isoformat()}: {e.reason}")
