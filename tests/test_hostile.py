@@ -85,7 +85,7 @@ class Door:
     name: str
     shape: Callable[[dict], dict]  # a registered hook's request, as this door receives it
     enter: Callable[[dict, Any], dict]  # (the request as received, the type configuration) -> the answer
-    ask_stack: Callable[[str, Any], dict]  # (target, the target model: the template and changes)
+    ask_stack: Callable[..., dict]  # (target, the target model: the template and changes[, the stack's logical ID])
     refused: tuple[str, ...]  # the error codes that refuse a resource
 
     def ask(self, event: dict) -> dict:
@@ -105,8 +105,8 @@ def _lambda(event: dict, configuration: Any) -> dict:
     return response
 
 
-def _lambda_stack(target: str, model: Any) -> dict:
-    event = lambda_event(hook_request(target, {}, logical_id=STACK_NAME))
+def _lambda_stack(target: str, model: Any, logical_id: str = STACK_NAME) -> dict:
+    event = lambda_event(hook_request(target, {}, logical_id=logical_id))
     event["requestData"].update(targetName=target, targetType=target)
     response = invoke_lambda(event, payload=model)
     shown_as_data(response)
@@ -115,7 +115,8 @@ def _lambda_stack(target: str, model: Any) -> dict:
 
 DOORS = [
     pytest.param(Door("registered", copy.deepcopy, lambda event, _: answer(event),
-                      lambda target, model: answer(stack_event(target, model)), ("NonCompliant", "InvalidRequest")),
+                      lambda target, model, logical_id=STACK_NAME: answer(stack_event(target, model, logical_id)),
+                      ("NonCompliant", "InvalidRequest")),
                  id="registered"),
     pytest.param(Door("lambda", lambda_event, _lambda, _lambda_stack, ("NonCompliant", "InternalFailure")),
                  id="lambda"),
@@ -261,6 +262,20 @@ def test_names_from_the_template_are_shown_as_data(door, target):
     shown_as_data(response)
     texts = " ".join([response["message"]] + [a["statusMessage"] for a in response.get("annotations", [])])
     assert "Evil\\u202e\\x1b[31mRED" in texts, texts  # escaped, not dropped
+
+
+@pytest.mark.parametrize("door", DOORS)
+@pytest.mark.parametrize("target", ["STACK", "CHANGE_SET"])
+@pytest.mark.parametrize("template", [None, {"Resources": {"Bad": {"Type": "AWS::ECR::Repository", "Properties": {
+    "RepositoryPolicyText": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ecr:*"}]}}}}}],
+    ids=["empty", "failing"])
+def test_the_stack_is_named_as_data(door, target, template):
+    """Found in review: the STACK and CHANGE_SET targets named the stack by its raw logical ID,
+    in the failure summary and in the answer to an empty payload, in both doors."""
+    response = door.ask_stack(target, {"template": template}, EVIL)
+    assert response["hookStatus"] == "FAILED"
+    shown_as_data(response)
+    assert "Evil\\u202e\\x1b[31mRED" in response["message"], response["message"]
 
 
 ENVELOPE = [("clientRequestToken",), ("awsAccountId",), ("stackId",), ("changeSetId",), ("hookTypeName",),

@@ -101,6 +101,14 @@ def trust_failed(target: str, error: Any) -> Answer:
     return failed(code, f"{code}: {target}: {error}; the hook fails closed.")
 
 
+def target_name(logical_id: Any, kind: Any) -> str:
+    """How every answer names its target, ``Repl (AWS::ECR::ReplicationConfiguration)`` or
+    ``my-stack (STACK)``: both parts come from the request, so both are shown as data."""
+    logical_id = data(logical_id, 255) if isinstance(logical_id, str) and logical_id else "?"
+    kind = data(kind, 128) if isinstance(kind, str) and kind else "?"
+    return f"{logical_id} ({kind})"
+
+
 def configuration_failed(error: Exception) -> Answer:
     """The configuration (a type configuration, or a Lambda hook's settings document) does not validate."""
     return failed(INVALID_TYPE_CONFIGURATION,

@@ -23,7 +23,6 @@ from cloudformation_cli_python_lib import (
 
 from .. import TYPE_NAME
 from ..core import supported_types
-from ..core.values import data
 from ..invocation import invocation_of
 from ..models import TypeConfigurationModel
 from ..settings import ConfigurationError, settings_of
@@ -34,6 +33,7 @@ from .answer import (
     configuration_failed,
     internal_failure,
     progress_event,
+    target_name,
     trust_failed,
     unsupported_target,
 )
@@ -88,7 +88,7 @@ def answer_of(
 ) -> Answer:
     """The neutral answer to one request. Never raises."""
     context = request.hookContext
-    target = f"{data(_text(context.targetLogicalId), 255) or '?'} ({data(_text(context.targetName), 128) or '?'})"
+    target = target_name(context.targetLogicalId, context.targetName)
     try:
         return _answer(session, request, type_configuration, target)
     except TrustUnavailable as error:

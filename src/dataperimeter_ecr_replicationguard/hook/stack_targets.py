@@ -43,7 +43,7 @@ from ..settings import Settings
 from ..template import Context, NotATemplate, Resolver, TemplateResource, resolved, template_resources
 from ..template.resources import Unexpanded, unexpanded
 from ..template.yaml_loader import TemplateSyntaxError, load_template_text
-from .answer import INVALID_REQUEST, Answer, failed, verdict
+from .answer import INVALID_REQUEST, Answer, failed, target_name, verdict
 
 KNOWN_AFTER_APPLY = "Fn::KnownAfterApply"  # marks a {{changeSet:...}} value: never trusted
 _MARKER = "{{changeSet:"
@@ -59,7 +59,7 @@ def stack_target_answer(
     session: Any = None,
 ) -> Answer:
     """The answer on one STACK or CHANGE_SET payload: its ECR resources, assessed."""
-    name = f"{logical_id or '?'} ({target_type})"
+    name = target_name(logical_id, target_type)
     if not isinstance(model, Mapping) or not any(v not in (None, "", [], {}) for v in model.values()):
         return _failed(
             f"InvalidRequest: {name}: the {target_type} payload is empty (the presigned payload URL could not be "

@@ -33,6 +33,7 @@ from ..hook.answer import (
     configuration_failed,
     failed,
     internal_failure,
+    target_name,
     trust_failed,
     unsupported_target,
 )
@@ -100,7 +101,7 @@ def _answer(request: Request, environ: Mapping[str, str], target: str) -> Answer
 
 
 def _stack_answer(request: Request, stack_target: str, settings: Settings, invocation: Any) -> Answer:
-    name = f"{request.logical_id or '?'} ({stack_target})"
+    name = target_name(request.logical_id, stack_target)
     model = request.target_model
     if model in (None, {}, ""):
         if not request.payload_url:

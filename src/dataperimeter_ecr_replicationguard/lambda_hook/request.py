@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.values import data
+from ..hook.answer import target_name
 
 STACK_TARGETS = ("STACK", "CHANGE_SET")
 POINTS = ("CREATE_PRE_PROVISION", "UPDATE_PRE_PROVISION")  # what the guard judges (the registered hook's handlers)
@@ -61,8 +61,7 @@ class Request:
     @property
     def target(self) -> str:
         """How answers name the target: ``Repl (AWS::ECR::ReplicationConfiguration)``."""
-        # as the registered hook names it: both come from the request, so they are shown as data
-        return f"{data(self.logical_id, 255) or '?'} ({data(self.target_name, 128) or '?'})"
+        return target_name(self.logical_id, self.target_name)  # as the registered hook names it
 
 
 def token_of(event: Any) -> str | None:
