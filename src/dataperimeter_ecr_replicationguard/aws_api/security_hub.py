@@ -25,7 +25,7 @@ from ..assess import Resource
 from ..core.findings import Category, Finding
 from ..core.rules import PERIMETER_UNDECIDED, remediation_link
 from ..core.rules import rule as rule_of
-from ..core.values import data
+from ..core.values import cut, data  # the core's messages are already escaped: cut them only
 
 SCHEMA_VERSION = "2018-10-08"
 BATCH = 100  # BatchImportFindings accepts at most 100 findings per call
@@ -204,10 +204,10 @@ def _finding(*, fid: str, resource: Resource, account: str, region: str, partiti
         "FirstObservedAt": created_at or observed_at,
         "LastObservedAt": observed_at,
         "Severity": {"Label": severity, "Original": severity},
-        "Title": _cut(title, TITLE_LIMIT),
-        "Description": _cut(description, DESCRIPTION_LIMIT),
+        "Title": cut(title, TITLE_LIMIT),
+        "Description": cut(description, DESCRIPTION_LIMIT),
         "Remediation": {"Recommendation": recommendation},
-        "ProductFields": {FIELD + key: _cut(value, FIELD_LIMIT) for key, value in fields.items()},
+        "ProductFields": {FIELD + key: cut(value, FIELD_LIMIT) for key, value in fields.items()},
         "Resources": [target],
         "Compliance": {"Status": status},
         "Workflow": {"Status": "NEW"},
@@ -221,17 +221,12 @@ def _recommendation(text: str, rule_id: str, resource_type: str, docs_url: str |
     this project's docs/ are published) adds the rule's section of docs/rules.md to the text."""
     known = rule_of(rule_id)
     suffix = f" (see {docs_url.rstrip('/')}/{known.help_uri})" if docs_url and known is not None else ""
-    recommendation = {"Text": _cut(text, TEXT_LIMIT - len(suffix)) + suffix}
+    recommendation = {"Text": cut(text, TEXT_LIMIT - len(suffix)) + suffix}
     link = remediation_link(rule_id, resource_type)
     if link:
         recommendation["Url"] = link
     return recommendation
 
-
-def _cut(text: str, limit: int) -> str:
-    """At most ``limit`` characters. The core's messages already show input values escaped
-    (``core.values.shown``/``data``); text taken straight from the input goes through ``data``."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _check_time(value: str, name: str) -> None:

@@ -93,6 +93,12 @@ def mentioned_account_ids(value: Any) -> frozenset[str]:
 _HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cn"})
 
 
+def cut(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters, ending ``...`` when cut: for text already made
+    safe (the core's messages, or what went through :func:`data`)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def data(text: Any, limit: int = 64) -> str:
     """Text taken from the input, made safe to put in a message: hidden characters escaped
     (``\\n``, ``\\u202e``), lone surrogates replaced by U+FFFD, cut to ``limit`` characters."""

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from ..core import rules
+from ..core import rules, values
 from ..core.findings import Category, Finding
 from ..core.values import data
 from ..exemptions import Judged
@@ -252,8 +252,8 @@ def neutral(text: str) -> str:
 
 
 def cut(text: str, limit: int = MESSAGE_LIMIT) -> str:
-    """``text`` in at most ``limit`` characters, ending ``...`` when cut."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """:func:`..core.values.cut`, to a message's limit unless told otherwise."""
+    return values.cut(text, limit)
 
 
 def fit(head: str, lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> str:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from ..core.values import data, shown
+from ..core.values import cut, data, shown
 from .resolve import Context, Resolver
 from .yaml_loader import take_all_marks
 
@@ -214,7 +214,7 @@ def _collection(key: str, collection: Any, resolver: Resolver, identifiers: tupl
         if not relevant:
             return None  # the loop is dropped
         why = "; ".join(dict.fromkeys(u.reason for u in resolution.unresolved)) or "it is not a list of strings"
-        problems.append(f"the collection of {data(key, 255)} is not decided by the template ({_cut(why)})")
+        problems.append(f"the collection of {data(key, 255)} is not decided by the template ({cut(why, 200)})")
         return collection
     return value
 
@@ -241,7 +241,3 @@ def _restore(node: Any) -> None:
         for item in node:
             _restore(item)
 
-
-def _cut(text: str, limit: int = 200) -> str:
-    """Reasons already shown as data (:class:`.resolve._Unresolvable`), cut."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
