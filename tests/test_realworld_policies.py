@@ -15,7 +15,6 @@ UPSTREAM -> allowed with no allow-list, a violation with one that does not list 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import pathlib
 
@@ -60,8 +59,7 @@ def _all(by_resource: dict[str, list]) -> list:
 
 
 def _trusting(*, accounts=(), orgs=(), services=(), upstreams=()) -> Trust:
-    return dataclasses.replace(
-        TRUST,
+    return TRUST._replace(
         accounts=TRUST.accounts | frozenset(accounts),
         organization_ids=frozenset(orgs),
         service_principals=frozenset(services),

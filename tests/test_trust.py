@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from dataperimeter_ecr_replicationguard.core.trust import Trust
@@ -21,7 +19,7 @@ def test_an_account_is_trusted_only_when_listed():
 
 def test_no_allowed_regions_means_every_region_else_only_those():
     assert TRUST.region_allowed("ap-southeast-2")
-    limited = dataclasses.replace(TRUST, allowed_replication_regions=frozenset({"eu-west-1"}))
+    limited = TRUST._replace(allowed_replication_regions=frozenset({"eu-west-1"}))
     assert limited.region_allowed("eu-west-1") and not limited.region_allowed("eu-west-2")
 
 
@@ -36,8 +34,8 @@ def test_describe_counts_what_is_trusted(trust, text):
 
 
 def test_notes_do_not_make_another_trusted_set_and_the_value_is_immutable():
-    noted = dataclasses.replace(TRUST, notes=("the organization membership could not be refreshed",))
+    noted = TRUST._replace(notes=("the organization membership could not be refreshed",))
     assert noted == TRUST and hash(noted) == hash(TRUST)  # the same trust, whatever is said about it
     assert noted.notes and not TRUST.notes
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         TRUST.accounts = frozenset()

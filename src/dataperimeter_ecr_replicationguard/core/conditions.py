@@ -15,7 +15,7 @@ What each key describes and compares is one row of :data:`KEYS`; the functions b
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .policy_document import Condition, Statement
 from .trust import Trust
@@ -24,8 +24,7 @@ CALLER, SOURCE, NETWORK = "caller", "source", "network"
 ORGANIZATION, ACCOUNT, ARN, PATH = "organization", "account", "arn", "path"
 
 
-@dataclass(frozen=True)
-class ConditionKey:
+class ConditionKey(NamedTuple):
     """What one global condition key says about a request, for the perimeter.
 
     ``describes``: ``caller`` (the identity making the request), ``source`` (the resource an AWS
@@ -81,8 +80,7 @@ def describes(key: str) -> str:
     return row.describes if row else ""
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """Whether a condition pins callers; ``why`` explains a condition on a relevant key that does not."""
 
     pins: bool

@@ -5,7 +5,6 @@ resource type")."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -52,4 +51,4 @@ def evaluate(resource_type: str, logical_id: str, properties: Any, trust: Trust)
             path="", subject=type_name(properties),
             message=f"the resource properties must be an object, got {type_name(properties)}",
             remediation="Fix the resource's Properties: an object of the resource type's properties")]
-    return [dataclasses.replace(f, resource_type=resource_type, logical_id=logical_id) for f in found]
+    return [f._replace(resource_type=resource_type, logical_id=logical_id) for f in found]

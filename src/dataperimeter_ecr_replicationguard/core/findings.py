@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class Severity(str, enum.Enum):
@@ -29,8 +29,7 @@ class Category(str, enum.Enum):
     UNRESOLVED = "unresolved"
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """One reason a resource fails the perimeter.
 
     ``path`` is a JSON pointer inside the resource properties, e.g.

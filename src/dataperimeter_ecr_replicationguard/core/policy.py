@@ -19,11 +19,11 @@ to be, and reported as unresolved only when they could change that verdict.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from .conditions import SOURCE, could_pin, deny_guard_condition, describes, pinned
 from .findings import Finding, pointer
+from .plain import Plain
 from .policy_document import Condition, Statement, parse_policy, pointer_join
 from .principals import Principal
 from .rules import (
@@ -42,16 +42,24 @@ from .values import data
 PRIVATE, PUBLIC = "ecr", "ecr-public"
 
 
-@dataclass
-class _View:
+class _View(Plain):
     """What the Allow statements are judged against: the trust, the namespace the resource's
     service evaluates, and the Deny guards (decided ones, and ones unresolved values may make)."""
 
+    __slots__ = _fields = ("trust", "namespace", "ignore_actions", "guards", "maybe_guards")
     trust: Trust
     namespace: str
     ignore_actions: frozenset[str]
-    guards: list[Statement] = field(default_factory=list)
-    maybe_guards: list[Statement] = field(default_factory=list)
+    guards: list[Statement]
+    maybe_guards: list[Statement]
+
+    def __init__(self, trust: Trust, namespace: str, ignore_actions: frozenset[str],
+                 guards: list[Statement] | None = None, maybe_guards: list[Statement] | None = None) -> None:
+        self.trust = trust
+        self.namespace = namespace
+        self.ignore_actions = ignore_actions
+        self.guards = [] if guards is None else guards
+        self.maybe_guards = [] if maybe_guards is None else maybe_guards
 
     def guard_set(self, optimistic: bool) -> list[Statement]:
         return self.guards + self.maybe_guards if optimistic else self.guards

@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .findings import Finding, pointer
+from .plain import Frozen
 from .principals import Principal, principals
 from .rules import POLICY_MALFORMED, POLICY_TOO_LONG, POLICY_UNRESOLVED
 from .values import data, is_dynamic_reference, is_intrinsic, shown, type_name
@@ -24,8 +24,7 @@ from .values import data, is_dynamic_reference, is_intrinsic, shown, type_name
 MAX_POLICY_CHARACTERS = 10_240  # ECR's limit on repository and registry policy text
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(NamedTuple):
     """One operator/key pair. ``operator`` as written (``ForAnyValue:StringLike``); ``key`` lower-cased
     (condition keys are case-insensitive); ``values`` as strings (values are case-sensitive)."""
 
@@ -57,8 +56,11 @@ class Condition:
         return f"{self.operator} {data(self.key)}"  # the operator is one IAM knows; the key is input text
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(Frozen):
+    """One statement as read. Not a NamedTuple: its ``index`` field would hide ``tuple.index``."""
+
+    __slots__ = _fields = ("index", "sid", "effect", "principal", "not_principal", "actions", "not_actions",
+                           "resources", "conditions", "path", "not_resources", "unresolved", "approximate_resources")
     index: int
     sid: str
     effect: str
@@ -70,24 +72,43 @@ class Statement:
     # ("*",) with NotResource (an Allow is read as granting everything), whose items are in not_resources
     conditions: tuple[Condition, ...]
     path: str  # JSON pointer of the statement in the properties
-    not_resources: tuple[str, ...] | None = None  # as written when NotResource is used
+    not_resources: tuple[str, ...] | None  # as written when NotResource is used
     # Elements holding a value that is not resolved (an intrinsic function or a dynamic reference):
     # "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition" (some condition value),
     # "Condition block" (the whole Condition or an operator's block), "Statement" (all of it). Their
     # tuples above hold only the literal items. Principals and condition entries carry their own
     # marks (Principal kind "unresolved", Condition.unresolved).
-    unresolved: frozenset[str] = frozenset()
+    unresolved: frozenset[str]
     # An Allow's Resource items written as Fn::Sub are kept as IAM wildcards ("${AWS::Region}" -> "*"):
     # every value the template can give them matches the wildcard, so a guard covering it covers them.
-    approximate_resources: bool = False
+    approximate_resources: bool
+
+    def __init__(self, index: int, sid: str, effect: str, principal: tuple[Principal, ...] | None,
+                 not_principal: tuple[Principal, ...] | None, actions: tuple[str, ...] | None,
+                 not_actions: tuple[str, ...] | None, resources: tuple[str, ...] | None,
+                 conditions: tuple[Condition, ...], path: str, not_resources: tuple[str, ...] | None = None,
+                 unresolved: frozenset[str] = frozenset(), approximate_resources: bool = False) -> None:
+        put = object.__setattr__
+        put(self, "index", index)
+        put(self, "sid", sid)
+        put(self, "effect", effect)
+        put(self, "principal", principal)
+        put(self, "not_principal", not_principal)
+        put(self, "actions", actions)
+        put(self, "not_actions", not_actions)
+        put(self, "resources", resources)
+        put(self, "conditions", conditions)
+        put(self, "path", path)
+        put(self, "not_resources", not_resources)
+        put(self, "unresolved", unresolved)
+        put(self, "approximate_resources", approximate_resources)
 
     @property
     def label(self) -> str:
         return f"statement {self.index}" + (f" ({data(self.sid)})" if self.sid else "")
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     statements: tuple[Statement, ...]
 
 
@@ -218,12 +239,17 @@ def _statement(index: int, raw: Any, where: str) -> Statement | Finding:
     )
 
 
-@dataclass(frozen=True)
-class _Problem:
-    """Why a Condition cannot be read, and where: ``place`` holds the path parts under Condition."""
+class _Problem(Frozen):
+    """Why a Condition cannot be read, and where: ``place`` holds the path parts under Condition.
+    Not a tuple (a NamedTuple): it is returned where the conditions' tuple would be."""
 
+    __slots__ = _fields = ("place", "text")
     place: tuple[str, ...]
     text: str
+
+    def __init__(self, place: tuple[str, ...], text: str) -> None:
+        object.__setattr__(self, "place", place)
+        object.__setattr__(self, "text", text)
 
 
 def _conditions(raw: Any, unresolved: set[str]) -> tuple[Condition, ...] | _Problem:

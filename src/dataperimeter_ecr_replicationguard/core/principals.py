@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .trust import Trust
 from .values import data, is_account_id, is_dynamic_reference, is_intrinsic
@@ -27,8 +26,7 @@ _UNIQUE_ID = re.compile(r"A(RO|ID|IP|NP|NV|PK|SC|SI)A[A-Z0-9]{12,}")
 KINDS = ("AWS", "Service", "Federated", "CanonicalUser")
 
 
-@dataclass(frozen=True)
-class Principal:
+class Principal(NamedTuple):
     """One principal value. ``kind``: ``*`` (anyone), ``account``, ``service``, ``federated``,
     ``canonical``, ``unique-id``, ``invalid`` or ``unresolved``; ``account`` and ``partition``
     for account principals and IAM ARNs (``partition`` is ``""`` for a bare account ID: the

@@ -12,7 +12,7 @@ principal or value is at fault.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .findings import Category, Finding, Severity
 
@@ -20,8 +20,7 @@ DOCS_PATH = "docs/rules.md"
 ANNOTATION = "annotation"  # the category of the rows that name hook annotations, never findings
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     id: str
     severity: Severity
     category: str  # a Category value, or ANNOTATION for the rows that name hook annotations

@@ -6,26 +6,53 @@ by the adapters in ``trust_sources``; the checkers only read it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cached_property
 
+from .plain import Frozen
 
-@dataclass(frozen=True)
-class Trust:
+_FIELDS = ("accounts", "organization_ids", "ou_paths", "service_principals", "partition",
+           "allowed_replication_regions", "allowed_upstream_registry_urls", "notes")
+
+
+class Trust(Frozen):
     """Accounts, organizations, OU paths and service principals inside the perimeter.
 
     ``partition`` is the stack's partition (``aws``, ``aws-cn``, ...): an ARN in another
     partition names another account namespace, even with the same 12 digits.
+
+    ``notes`` (what is said about the set, e.g. that it rests on a stale membership) take no part
+    in ``==`` and ``hash``: a noted set is the same trusted set (the caches key on it). Not a
+    NamedTuple for that reason, and for the derived lookups cached on the instance.
     """
 
-    accounts: frozenset[str] = frozenset()
-    organization_ids: frozenset[str] = frozenset()
-    ou_paths: frozenset[str] = frozenset()
-    service_principals: frozenset[str] = frozenset()
-    partition: str = "aws"
-    allowed_replication_regions: frozenset[str] = frozenset()
-    allowed_upstream_registry_urls: frozenset[str] = frozenset()
-    notes: tuple[str, ...] = field(default=(), compare=False)
+    _fields = _FIELDS
+    _compared = _FIELDS[:-1]  # every field but notes
+    accounts: frozenset[str]
+    organization_ids: frozenset[str]
+    ou_paths: frozenset[str]
+    service_principals: frozenset[str]
+    partition: str
+    allowed_replication_regions: frozenset[str]
+    allowed_upstream_registry_urls: frozenset[str]
+    notes: tuple[str, ...]
+
+    def __init__(
+        self,
+        accounts: frozenset[str] = frozenset(),
+        organization_ids: frozenset[str] = frozenset(),
+        ou_paths: frozenset[str] = frozenset(),
+        service_principals: frozenset[str] = frozenset(),
+        partition: str = "aws",
+        allowed_replication_regions: frozenset[str] = frozenset(),
+        allowed_upstream_registry_urls: frozenset[str] = frozenset(),
+        notes: tuple[str, ...] = (),
+    ) -> None:
+        # No __slots__: the instance dict holds the fields and the cached_property values below.
+        self.__dict__.update(
+            accounts=accounts, organization_ids=organization_ids, ou_paths=ou_paths,
+            service_principals=service_principals, partition=partition,
+            allowed_replication_regions=allowed_replication_regions,
+            allowed_upstream_registry_urls=allowed_upstream_registry_urls, notes=notes)
 
     def trusts_account(self, account_id: str, partition: str | None = None) -> bool:
         """Is this account inside the perimeter? The one place for the partition rule: the same

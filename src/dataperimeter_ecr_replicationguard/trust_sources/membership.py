@@ -29,7 +29,6 @@ invocation fails closed.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import threading
 import time
@@ -254,7 +253,7 @@ class OrganizationsSource:
                 "the trusted set could not be read from AWS Organizations: an answer did not have the expected "
                 f"shape ({type(error).__name__}: {error})", "MalformedResponse") from None
         trust = static_trust(settings, invocation.account_id, invocation.partition, found.accounts)
-        return dataclasses.replace(trust, notes=(found.stale_reason,)) if found.stale_reason else trust
+        return trust._replace(notes=(found.stale_reason,)) if found.stale_reason else trust
 
     def membership(self, settings: Settings, invocation: Invocation, session: Any, resource: Any = None) -> Membership:
         """The trusted members among the organizations and OUs: the whole membership when it

@@ -198,14 +198,14 @@ class SnapshotSource:
                                        error.code, error.throttled) from None
             from .membership import SOURCE as ORGANIZATIONS
 
-            fallback = dataclasses.replace(settings, account_source="Organizations", organizations_lookup="NamedAccounts")
+            fallback = settings._replace(account_source="Organizations", organizations_lookup="NamedAccounts")
             try:
                 trust = ORGANIZATIONS.resolve(fallback, invocation, session, resource)
             except TrustUnavailable as second:
                 raise TrustUnavailable(f"the membership snapshot could not be used ({error}), and the NamedAccounts "
                                        f"fallback failed too: {second}", second.code, second.throttled) from None
             note = f"the membership snapshot was not used ({error.code}): the accounts named were looked up in Organizations"
-            return dataclasses.replace(trust, notes=(*trust.notes, note))
+            return trust._replace(notes=(*trust.notes, note))
         trust = static_trust(settings, invocation.account_id, invocation.partition, accounts)
         if len(self.cache.warm) > 64:
             self.cache.warm.clear()
