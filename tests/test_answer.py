@@ -4,7 +4,6 @@ and the conversion to the library's ProgressEvent."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import json
 import os
@@ -74,7 +73,7 @@ def test_error_code_is_noncompliant_only_for_violations():
 
 
 def judged(i: int, category: Category = Category.VIOLATION, exemption=None) -> Judged:
-    return Judged(dataclasses.replace(finding(i, category), logical_id="Repl"), exemption)
+    return Judged(finding(i, category)._replace(logical_id="Repl"), exemption)
 
 
 def test_nothing_found_is_a_success_with_one_passed_annotation():

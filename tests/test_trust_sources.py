@@ -3,7 +3,6 @@ each decides (which accounts a resource names), and the light import path of the
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import json
 import os
@@ -62,7 +61,7 @@ def test_every_source_resolves_the_settings_alone_without_calling_aws():
 
 
 def test_an_account_source_without_a_registered_source_fails_closed():
-    settings = dataclasses.replace(parse_settings({}), account_source="Unregistered")
+    settings = parse_settings({})._replace(account_source="Unregistered")
     with pytest.raises(TrustUnavailable) as error:
         resolve_trust(settings, INVOCATION)
     assert error.value.code == "UnknownAccountSource" and "'Unregistered'" in str(error.value)

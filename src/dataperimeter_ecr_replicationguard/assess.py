@@ -19,10 +19,8 @@ template reader, cfn-lint or an AWS client.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
-from dataclasses import dataclass
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Iterable, NamedTuple, Protocol, Sequence
 
 from .core import evaluate
 from .core.findings import Category, Finding
@@ -43,8 +41,7 @@ class Unresolved(Protocol):
     def reason(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class Resource:
+class Resource(NamedTuple):
     """One resource as a door hands it over. ``properties`` are what the core reads (resolved,
     for a template door). ``condition``: the name of a ``Condition`` the template does not
     decide (the resource may not exist), else ``None``. ``unresolved``: what the resolver could
@@ -58,8 +55,7 @@ class Resource:
     unresolved: tuple[Unresolved, ...] = ()
 
 
-@dataclass(frozen=True)
-class Assessed:
+class Assessed(NamedTuple):
     """One resource and its judged findings (exemptions applied)."""
 
     resource: Resource
@@ -70,8 +66,7 @@ class Assessed:
         return tuple(j.finding for j in self.judged)
 
 
-@dataclass(frozen=True)
-class Assessment:
+class Assessment(NamedTuple):
     """What :func:`assess` found: the trusted set used (its ``notes`` say when it rests on a
     stale membership) and every resource with its judged findings, in the order given."""
 
@@ -129,7 +124,7 @@ def _conditional(finding: Finding, condition: str) -> Finding:
     are unresolved (they fail the scan unless ``--allow-unresolved``; the stack-level hook leaves
     them to the RESOURCE target, which is only called for resources that are created)."""
     why = f"the resource exists only if condition {condition} holds, which the template does not decide"
-    return dataclasses.replace(finding, category=Category.UNRESOLVED, message=f"{finding.message} ({why})")
+    return finding._replace(category=Category.UNRESOLVED, message=f"{finding.message} ({why})")
 
 
 def _explained(finding: Finding, unresolved: Sequence[Unresolved]) -> Finding:
@@ -139,7 +134,7 @@ def _explained(finding: Finding, unresolved: Sequence[Unresolved]) -> Finding:
     reasons = [u.reason for u in unresolved if _related(u.path, finding.path)]
     if not reasons:
         return finding
-    return dataclasses.replace(finding, message=f"{finding.message} ({'; '.join(dict.fromkeys(reasons))})")
+    return finding._replace(message=f"{finding.message} ({'; '.join(dict.fromkeys(reasons))})")
 
 
 def _related(a: str, b: str) -> bool:

@@ -27,10 +27,10 @@ import datetime
 import fnmatch
 import json
 import re
-from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 from .core.findings import Finding
+from .core.plain import Frozen
 from .core.values import is_account_id
 
 _KEYS = {"StackNames", "LogicalIds", "AccountIds", "RuleIds", "Reason", "Expires"}
@@ -45,15 +45,30 @@ class ExemptionError(ValueError):
         self.problems = problems
 
 
-@dataclass(frozen=True)
-class Exemption:
+class Exemption(Frozen):
+    """One entry of the Exemptions setting. Not a NamedTuple: its ``index`` field would hide
+    ``tuple.index``."""
+
+    __slots__ = _fields = ("index", "reason", "expires", "stack_names", "logical_ids", "account_ids", "rule_ids")
     index: int
     reason: str
     expires: datetime.date
-    stack_names: tuple[str, ...] = ()
-    logical_ids: tuple[str, ...] = ()
-    account_ids: frozenset[str] = frozenset()
-    rule_ids: frozenset[str] = frozenset()
+    stack_names: tuple[str, ...]
+    logical_ids: tuple[str, ...]
+    account_ids: frozenset[str]
+    rule_ids: frozenset[str]
+
+    def __init__(self, index: int, reason: str, expires: datetime.date, stack_names: tuple[str, ...] = (),
+                 logical_ids: tuple[str, ...] = (), account_ids: frozenset[str] = frozenset(),
+                 rule_ids: frozenset[str] = frozenset()) -> None:
+        put = object.__setattr__
+        put(self, "index", index)
+        put(self, "reason", reason)
+        put(self, "expires", expires)
+        put(self, "stack_names", stack_names)
+        put(self, "logical_ids", logical_ids)
+        put(self, "account_ids", account_ids)
+        put(self, "rule_ids", rule_ids)
 
     def expired(self, today: datetime.date) -> bool:
         return today > self.expires
@@ -89,8 +104,7 @@ class Exemption:
         }
 
 
-@dataclass(frozen=True)
-class Judged:
+class Judged(NamedTuple):
     """A finding and what the exemptions say about it: ``exemption`` is the one that applies
     (then the finding does not fail); ``expired`` is an expired one that would have applied."""
 

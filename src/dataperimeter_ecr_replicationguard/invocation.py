@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .core.partitions import partition_of_arn, partition_of_region
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
     account_id: str
     region: str
     partition: str

@@ -12,9 +12,8 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass
 from collections.abc import Mapping
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from .core.values import is_account_id, is_region
 from .exemptions import Exemption, ExemptionError, parse_exemptions
@@ -31,8 +30,7 @@ class ConfigurationError(ValueError):
         self.problems = problems
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     trusted_account_ids: frozenset[str] = frozenset()
     trusted_organization_ids: frozenset[str] = frozenset()
     trusted_ou_paths: frozenset[str] = frozenset()

@@ -6,18 +6,17 @@ in any process (see ``parallel.py``); the result is plain data, merged in file o
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import functools
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..assess import assess
 from ..core import rules
 from ..core.findings import Finding
+from ..core.plain import Frozen
 from ..core.values import shown
 from ..exemptions import Judged
 from ..invocation import Invocation, invocation_of
@@ -50,23 +49,40 @@ _DOCUMENT_START = re.compile(rb"^---(?:[ \t]|$)", re.M)
 SNIFF_BYTES = 1 << 20  # the first MiB decides whether a file is a template at all
 
 
-@dataclass(frozen=True)
-class ScanOptions:
-    """What every file is scanned with: the command line, read once."""
+class ScanOptions(Frozen):
+    """What every file is scanned with: the command line, read once. Not a NamedTuple: ``session``
+    takes no part in ``==`` and ``hash``, and ``stack_names`` is a fresh dict by default."""
 
+    __slots__ = _fields = ("settings", "parameters", "today", "account", "region", "stack_name", "allow_unresolved",
+                           "session", "stack_names")
+    _compared = ("settings", "parameters", "today", "account", "region", "stack_name", "allow_unresolved",
+                 "stack_names")
     settings: Settings
     parameters: dict[str, str]
     today: datetime.date
-    account: str | None = None
-    region: str | None = None
-    stack_name: str | None = None
-    allow_unresolved: bool = False
-    session: Any = field(default=None, compare=False)  # boto3, only for AccountSource Organizations
-    stack_names: Mapping[str, str] = field(default_factory=dict)  # file -> stack name (CDK cdk.out manifests)
+    account: str | None
+    region: str | None
+    stack_name: str | None
+    allow_unresolved: bool
+    session: Any  # boto3, only for AccountSource Organizations
+    stack_names: Mapping[str, str]  # file -> stack name (CDK cdk.out manifests)
+
+    def __init__(self, settings: Settings, parameters: dict[str, str], today: datetime.date, account: str | None = None,
+                 region: str | None = None, stack_name: str | None = None, allow_unresolved: bool = False,
+                 session: Any = None, stack_names: Mapping[str, str] | None = None) -> None:
+        put = object.__setattr__
+        put(self, "settings", settings)
+        put(self, "parameters", parameters)
+        put(self, "today", today)
+        put(self, "account", account)
+        put(self, "region", region)
+        put(self, "stack_name", stack_name)
+        put(self, "allow_unresolved", allow_unresolved)
+        put(self, "session", session)
+        put(self, "stack_names", {} if stack_names is None else stack_names)
 
 
-@dataclass(frozen=True)
-class FileOutcome:
+class FileOutcome(NamedTuple):
     """What one file gave: its entry and judged findings; or why it was skipped (not a
     template); or why it cannot be read (a result of its own, exit 2); or the one-line error
     that stops the scan (exit 2)."""
@@ -202,7 +218,7 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
         column = id_position[1] if id_position and id_position[0] == result.line else None
         for judged in assessed.judged:
             if not options.account:
-                judged = dataclasses.replace(judged, finding=_shown(judged.finding, account))
+                judged = judged._replace(finding=_shown(judged.finding, account))
             position = locate(resource.properties, judged.finding.path) if resource is not None else None
             records.append(Record(path, result.line, judged, is_failing(judged, options.allow_unresolved),
                                   column=column, position=position, basis=basis))
@@ -344,8 +360,7 @@ def _shown(finding: Finding, placeholder: str) -> Finding:
     """The stand-in account reads as what it is."""
     if placeholder not in finding.message and placeholder not in finding.subject:
         return finding
-    return dataclasses.replace(
-        finding,
+    return finding._replace(
         message=finding.message.replace(placeholder, DEPLOYING_ACCOUNT_LABEL),
         subject=finding.subject.replace(placeholder, DEPLOYING_ACCOUNT_LABEL),
         remediation=finding.remediation.replace(placeholder, DEPLOYING_ACCOUNT_LABEL),

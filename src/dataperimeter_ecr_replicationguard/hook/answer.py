@@ -23,8 +23,7 @@ answers in another shape (a Lambda hook's JSON) reuses the neutral answer withou
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from ..core import rules, values
 from ..core.findings import Category, Finding
@@ -66,8 +65,7 @@ NOT_EXPANDED_REMEDIATION = (
 STALE_TRUST_REMEDIATION = "Check that the hook can call AWS Organizations (docs/organizations.md)"
 
 
-@dataclass(frozen=True)
-class Annotation:
+class Annotation(NamedTuple):
     """One line of the answer: ``status`` PASSED, FAILED or SKIPPED; ``severity`` CRITICAL,
     HIGH, MEDIUM, LOW or INFORMATIONAL, or ``None``. Messages are cut already."""
 
@@ -79,8 +77,7 @@ class Annotation:
     link: str | None = None  # remediationLink: a published page on how to fix it (rules.remediation_link)
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """A hook's answer before it takes a door's shape: ``status`` SUCCESS or FAILED;
     ``error_code`` a CloudFormation ``HandlerErrorCode`` name when it failed."""
 

@@ -19,8 +19,7 @@ functions to evaluate resources for Lambda Hooks"): read into a :class:`Request`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..hook.answer import target_name
 
@@ -34,8 +33,7 @@ class Unreadable(ValueError):
     """The request cannot be read; the message names what and where."""
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     token: str | None  # clientRequestToken, echoed in the response
     account_id: str
     stack_id: str

@@ -18,13 +18,13 @@ from __future__ import annotations
 import datetime
 import json
 import re
-from dataclasses import dataclass, field
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core.findings import pointer
 from ..core.values import data
 from ..core.partitions import partition_of_region
+from ..core.plain import Frozen, Plain
 from .marked import LineDict, LineList
 
 NO_VALUE = object()  # AWS::NoValue: the key or list item disappears
@@ -43,31 +43,42 @@ class _Unresolvable(Exception):
         self.reason = data(reason, 600)
 
 
-@dataclass(frozen=True)
-class Unresolved:
+class Unresolved(NamedTuple):
     """One value left unresolved: where (a JSON pointer in the properties) and why."""
 
     path: str
     reason: str
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(Frozen):
     """What the template does not say about itself.
 
     ``account_id``/``region``/``stack_name``: the pseudo parameters' values, or ``None`` when
     unknown (then ``AWS::AccountId``/``AWS::Region``/``AWS::StackName`` stay unresolved).
     ``parameters``: given parameter values. ``use_parameter_defaults``: a parameter without a
     given value takes its ``Default`` (the CLI), or stays unresolved (stack-level hooks,
-    where the real values are unknown).
+    where the real values are unknown). Not a NamedTuple: ``parameters`` is a fresh dict per
+    context by default.
     """
 
-    account_id: str | None = None
-    region: str | None = None
-    stack_name: str | None = None
-    partition: str | None = None
-    parameters: Mapping[str, Any] = field(default_factory=dict)
-    use_parameter_defaults: bool = True
+    __slots__ = _fields = ("account_id", "region", "stack_name", "partition", "parameters", "use_parameter_defaults")
+    account_id: str | None
+    region: str | None
+    stack_name: str | None
+    partition: str | None
+    parameters: Mapping[str, Any]
+    use_parameter_defaults: bool
+
+    def __init__(self, account_id: str | None = None, region: str | None = None, stack_name: str | None = None,
+                 partition: str | None = None, parameters: Mapping[str, Any] | None = None,
+                 use_parameter_defaults: bool = True) -> None:
+        put = object.__setattr__
+        put(self, "account_id", account_id)
+        put(self, "region", region)
+        put(self, "stack_name", stack_name)
+        put(self, "partition", partition)
+        put(self, "parameters", {} if parameters is None else parameters)
+        put(self, "use_parameter_defaults", use_parameter_defaults)
 
     @property
     def effective_partition(self) -> str:
@@ -76,10 +87,16 @@ class Context:
         return partition_of_region(self.region) if self.region else "aws"
 
 
-@dataclass
-class Resolution:
+class Resolution(Plain):
+    """A resolved value and what was left unresolved in it (mutable)."""
+
+    __slots__ = _fields = ("value", "unresolved")
     value: Any
     unresolved: list[Unresolved]
+
+    def __init__(self, value: Any, unresolved: list[Unresolved]) -> None:
+        self.value = value
+        self.unresolved = unresolved
 
 
 class Resolver:

@@ -6,9 +6,8 @@ object with a ``Type``), as documentation examples often are, is read the same w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core.values import shown
 
@@ -17,8 +16,7 @@ class NotATemplate(ValueError):
     """The document is not a CloudFormation template (or a resource map)."""
 
 
-@dataclass(frozen=True)
-class TemplateResource:
+class TemplateResource(NamedTuple):
     """``line`` (1-based): where the logical ID is written, else where the resource's body starts
     (a parser that marks mappings but not keys); ``None`` when the parser records no lines."""
 
@@ -83,8 +81,7 @@ _FOR_EACH = "Fn::ForEach::"
 _TRANSFORM = "Fn::Transform"
 
 
-@dataclass(frozen=True)
-class Unexpanded:
+class Unexpanded(NamedTuple):
     """A part of a template whose resources (or properties) the hook does not see.
 
     ``where``: where it is written (``Transform``, ``Resources/Fn::ForEach::Repos``,

@@ -24,9 +24,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core.values import cut, data, shown
 from .resolve import Context, Resolver
@@ -38,8 +37,7 @@ _FOR_EACH = re.compile(r"^Fn::ForEach::[a-zA-Z0-9]+$")
 _HIDDEN_FIND_IN_MAP = "ECRPerimeterScan::FindInMap"  # not an intrinsic: cfn-lint's transform walks past it
 
 
-@dataclass(frozen=True)
-class Expansion:
+class Expansion(NamedTuple):
     """The template as CloudFormation would evaluate it, and why it may not be that."""
 
     template: Any

@@ -3,14 +3,14 @@ them, and each finding with where it is and what the exemptions say about it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ...core.findings import Category
+from ...core.plain import Plain
 from ...exemptions import Exemption, Judged
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """One finding in one file. ``failing``: it makes the scan fail (not exempted, and not an
     unresolved value allowed by ``--allow-unresolved``)."""
 
@@ -35,16 +35,14 @@ class Record:
         return self.line, self.column
 
 
-@dataclass(frozen=True)
-class ResourceEntry:
+class ResourceEntry(NamedTuple):
     logical_id: str
     resource_type: str
     line: int | None
     basis: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Unreadable:
+class Unreadable(NamedTuple):
     """A file that looks like a template but cannot be read: a result of its own (exit 2)."""
 
     file: str
@@ -53,20 +51,38 @@ class Unreadable:
     column: int | None = None
 
 
-@dataclass
-class FileEntry:
+class FileEntry(Plain):
+    """One scanned file and its ECR resources (mutable: the resources are added as they are found)."""
+
+    __slots__ = _fields = ("file", "resources")
     file: str
-    resources: list[ResourceEntry] = field(default_factory=list)
+    resources: list[ResourceEntry]
+
+    def __init__(self, file: str, resources: list[ResourceEntry] | None = None) -> None:
+        self.file = file
+        self.resources = [] if resources is None else resources
 
 
-@dataclass
-class ScanReport:
-    files: list[FileEntry] = field(default_factory=list)
-    records: list[Record] = field(default_factory=list)
-    expired_exemptions: list[Exemption] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    unreadable: list[Unreadable] = field(default_factory=list)
-    explicit_files: int = 0  # files named on the command line (all skipped is not "nothing found")
+class ScanReport(Plain):
+    """The whole scan, filled file by file (mutable)."""
+
+    __slots__ = _fields = ("files", "records", "expired_exemptions", "skipped", "unreadable", "explicit_files")
+    files: list[FileEntry]
+    records: list[Record]
+    expired_exemptions: list[Exemption]
+    skipped: list[tuple[str, str]]
+    unreadable: list[Unreadable]
+    explicit_files: int  # files named on the command line (all skipped is not "nothing found")
+
+    def __init__(self, files: list[FileEntry] | None = None, records: list[Record] | None = None,
+                 expired_exemptions: list[Exemption] | None = None, skipped: list[tuple[str, str]] | None = None,
+                 unreadable: list[Unreadable] | None = None, explicit_files: int = 0) -> None:
+        self.files = [] if files is None else files
+        self.records = [] if records is None else records
+        self.expired_exemptions = [] if expired_exemptions is None else expired_exemptions
+        self.skipped = [] if skipped is None else skipped
+        self.unreadable = [] if unreadable is None else unreadable
+        self.explicit_files = explicit_files
 
     def sorted_records(self) -> list[Record]:
         return sorted(
