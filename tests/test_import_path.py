@@ -69,3 +69,36 @@ def test_the_lambda_hooks_import_path_loads_only_its_own_modules():
         "cli", "hook.handlers", "hook.stack_targets", "hook.request_errors", "models", "template", "aws_api",
         "lambda_hook.payload", "trust_sources.organizations", "trust_sources.membership", "trust_sources.snapshot")}
     assert not {m for m in added if any(m == f or m.startswith(f + ".") for f in own_forbidden)}
+
+
+def test_the_scan_and_the_lambda_hook_never_import_dataclasses_or_inspect(tmp_path):
+    """Records are NamedTuples and plain classes (core/plain.py): a dataclass costs ~1.2 ms to
+    create and ``import dataclasses`` brings ``inspect``, ``ast`` and ``tokenize``. A whole scan
+    (YAML and JSON templates with findings, one unreadable file, every output format) and the
+    Lambda hook's import load neither."""
+    templates = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "templates")
+    for name in ("intrinsics-replication.yaml", "intrinsics-replication.json", "repository-conditions.yaml",
+                 "pull-through-cache.yaml"):
+        with open(os.path.join(templates, name), "rb") as source:
+            (tmp_path / name).write_bytes(source.read())
+    (tmp_path / "broken.yaml").write_text("AWSTemplateFormatVersion: '2010-09-09'\nResources: [\n", encoding="utf-8")
+    code = (
+        "import sys, json, contextlib, io\n"
+        f"from {PACKAGE}.cli.main import main\n"
+        "codes = []\n"
+        "for output in ('text', 'json', 'sarif', 'junit'):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        f"        codes.append(main(['scan', '--format', output, {str(tmp_path)!r}]))\n"
+        "    assert 'ECR-' in out.getvalue(), out.getvalue()\n"
+        "scan = sorted(m for m in ('dataclasses', 'inspect') if m in sys.modules)\n"
+        "print(json.dumps({'codes': codes, 'scan': scan}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": SRC}, capture_output=True,
+                         text=True, check=True)
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert found == {"codes": [2, 2, 2, 2], "scan": []}  # exit 2: the unreadable file (the scan went through)
+    hook = subprocess.run(
+        [sys.executable, "-c", f"import sys\nimport {PACKAGE}.lambda_hook.handler\n"
+                               "print(sorted(m for m in ('dataclasses', 'inspect') if m in sys.modules))"],
+        env={**os.environ, "PYTHONPATH": SRC}, capture_output=True, text=True, check=True)
+    assert hook.stdout.strip() == "[]"
