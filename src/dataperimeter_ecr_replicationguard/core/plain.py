@@ -56,7 +56,6 @@ class Plain:
         return type(self), tuple([getattr(self, name) for name in self._fields])
 
 
-
 class Frozen(Plain):
     """An immutable record: hashable over the compared fields; assignment raises ``AttributeError``.
     ``__init__`` sets its fields with ``object.__setattr__``."""
