@@ -24,6 +24,7 @@ from typing import Any, Iterable, NamedTuple, Protocol, Sequence
 
 from .core import evaluate
 from .core.findings import Category, Finding
+from .core.plain import Frozen
 from .core.trust import Trust
 from .exemptions import Judged, judge, today_utc
 from .invocation import Invocation
@@ -41,18 +42,31 @@ class Unresolved(Protocol):
     def reason(self) -> str: ...
 
 
-class Resource(NamedTuple):
+class Resource(Frozen):
     """One resource as a door hands it over. ``properties`` are what the core reads (resolved,
     for a template door). ``condition``: the name of a ``Condition`` the template does not
     decide (the resource may not exist), else ``None``. ``unresolved``: what the resolver could
-    not decide, by JSON pointer."""
+    not decide, by JSON pointer. Not a NamedTuple: a tuple cannot be weakly referenced (the audit
+    checks that its results keep no resource alive)."""
 
+    __slots__ = ("resource_type", "logical_id", "properties", "line", "condition", "unresolved", "__weakref__")
+    _fields = __slots__[:-1]
     resource_type: str
     logical_id: str
     properties: Any
-    line: int | None = None
-    condition: str | None = None
-    unresolved: tuple[Unresolved, ...] = ()
+    line: int | None
+    condition: str | None
+    unresolved: tuple[Unresolved, ...]
+
+    def __init__(self, resource_type: str, logical_id: str, properties: Any, line: int | None = None,
+                 condition: str | None = None, unresolved: tuple[Unresolved, ...] = ()) -> None:
+        put = object.__setattr__
+        put(self, "resource_type", resource_type)
+        put(self, "logical_id", logical_id)
+        put(self, "properties", properties)
+        put(self, "line", line)
+        put(self, "condition", condition)
+        put(self, "unresolved", unresolved)
 
 
 class Assessed(NamedTuple):
