@@ -74,7 +74,7 @@ def test_an_ou_moved_away_no_longer_matches_its_old_path(org, monkeypatch, listi
     assert after.accounts == frozenset()
     moved = f"{org['id']}/{org['root']}/{org['quarantine']}/{org['prod']}/"
     cache.clear_cache()
-    assert resolve_trust(config.__class__(**{**config.__dict__, "trusted_ou_paths": frozenset({moved})}),
+    assert resolve_trust(config._replace(trusted_ou_paths=frozenset({moved})),
                          INVOCATION, session, {org["prod_account"]}).accounts == {org["prod_account"]}
 
 
