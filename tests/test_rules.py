@@ -117,6 +117,7 @@ def test_each_checker_reports_its_rules_with_the_rows_severity_and_category(rule
 def test_every_finding_rule_has_an_example_and_the_others_are_the_doors_rules():
     finding_rules = {r.id for r in RULES if r.category != ANNOTATION}
     by_doors = {"ECR-TEMPLATE-UNREADABLE", "ECR-TEMPLATE-UNRESOLVED-TRANSFORM",  # made by hook-handler scan
+                "ECR-TEMPLATE-MALFORMED-RESOURCE",
                 "ECR-AUDIT-NOT-AUDITED",  # made by hook-handler audit
                 "ECR-PERIMETER-UNDECIDED"}  # made by aws_api.security_hub (detective control, audit)
     assert {e[0].id for e in EXAMPLES} == finding_rules - by_doors

@@ -326,6 +326,81 @@ def test_a_for_each_collection_the_template_does_not_decide_is_unresolved_not_ze
     assert "Accounts" in finding["message"]
 
 
+LOOP = """AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::LanguageExtensions
+Resources:
+  Fn::ForEach::Regions:
+    - Name
+    - [a, b]
+    - Repl${Name}:
+        Type: AWS::ECR::ReplicationConfiguration
+        Properties:
+          ReplicationConfiguration:
+            Rules: [{Destinations: [{Region: us-west-2, RegistryId: '999999999999'}]}]
+"""
+
+
+@pytest.mark.parametrize("change, why", [
+    (("Fn::ForEach::Regions", "Fn::ForEach::my-regions"), "not a loop AWS::LanguageExtensions expands"),
+    (("Fn::ForEach::Regions", "Fn::ForEach::Regions two"), "not a loop AWS::LanguageExtensions expands"),
+    (("Transform: AWS::LanguageExtensions\n", ""), "does not declare it"),
+])
+def test_a_for_each_the_transform_does_not_expand_is_unresolved_not_zero_resources(change, why, tmp_path):
+    """The loop makes a replication to an untrusted account when it expands (the first case
+    below, as written); a spelling the transform does not take for a loop was skipped as "not a
+    resource" and the file passed with 0 ECR resources."""
+    path = tmp_path / "loop.yaml"
+    path.write_text(LOOP)
+    code, out, _ = run_cli("scan", str(path), "--trusted-account-ids", "111111111111", "--format", "json")
+    assert code == 1 and {f["ruleId"] for f in json.loads(out)["findings"]} == {"ECR-REPLICATION-UNTRUSTED-DESTINATION"}
+    path.write_text(LOOP.replace(*change))
+    code, out, err = run_cli("scan", str(path), "--trusted-account-ids", "111111111111", "--format", "json")
+    [finding] = json.loads(out)["findings"]
+    assert code == 1 and finding["ruleId"] == "ECR-TEMPLATE-UNRESOLVED-TRANSFORM" and finding["failing"], err
+    assert why in finding["message"] and "Resources/Fn::ForEach::" in finding["message"]
+
+
+def test_a_loop_left_unexpanded_that_makes_no_ecr_resource_is_not_the_scans_concern(tmp_path):
+    path = tmp_path / "loop.yaml"
+    path.write_text(LOOP.replace("Fn::ForEach::Regions", "Fn::ForEach::my-topics")
+                    .replace("AWS::ECR::ReplicationConfiguration", "AWS::SNS::Topic"))
+    code, out, _ = run_cli("scan", str(path), "--trusted-account-ids", "111111111111", "--format", "json")
+    assert code == 0 and json.loads(out)["findings"] == []
+
+
+@pytest.mark.parametrize("body, why", [
+    ("    - Type: AWS::ECR::ReplicationConfiguration\n", "its body is not an object"),
+    ("    Type: !Ref Kind\n", "its Type is not literal text"),
+    ("    Type: [AWS::ECR::ReplicationConfiguration]\n", "its Type is not literal text"),
+    ("    Properties: {}\n", "it has no Type"),
+])
+def test_a_resource_cloudformation_cannot_take_apart_is_a_failing_finding_not_skipped(body, why, tmp_path):
+    """Skipped as "not a resource", such an entry left the file passing with 0 ECR resources;
+    the STACK target fails the same template (tests/test_stack_payloads.py)."""
+    path = tmp_path / "malformed.yaml"
+    path.write_text("Parameters:\n  Kind: {Type: String, Default: AWS::ECR::ReplicationConfiguration}\n"
+                    "Resources:\n  Topic: {Type: AWS::SNS::Topic}\n  Repl:\n" + body +
+                    "  Registry: {Type: AWS::ECR::RegistryPolicy, Properties: {PolicyText: {Version: '2012-10-17', "
+                    "Statement: [{Effect: Allow, Principal: {AWS: '999999999999'}, Action: 'ecr:*'}]}}}\n")
+    code, out, err = run_cli("scan", str(path), "--trusted-account-ids", "111111111111", "--format", "json",
+                             "--allow-unresolved")
+    document = json.loads(out)
+    by_rule = {f["ruleId"]: f for f in document["findings"]}
+    assert code == 1 and not document["unreadable"], err
+    assert set(by_rule) == {"ECR-TEMPLATE-MALFORMED-RESOURCE", "ECR-POLICY-UNTRUSTED-ACCOUNT"}  # the others still checked
+    malformed = by_rule["ECR-TEMPLATE-MALFORMED-RESOURCE"]
+    assert malformed["failing"] and malformed["line"] == 5 and malformed["message"] == f"Resources/Repl: {why}"
+
+
+def test_a_malformed_resource_name_reaches_the_report_escaped(tmp_path):
+    path = tmp_path / "malformed.yaml"
+    path.write_text('Resources:\n  "Repl\\e[2J\\u202e": [1]\n')
+    code, out, _ = run_cli("scan", str(path), "--format", "json")
+    [finding] = json.loads(out)["findings"]
+    assert code == 1 and "\x1b" not in finding["message"] and "\u202e" not in finding["message"]
+    assert finding["message"].startswith("Resources/Repl\\x1b[2J\\u202e: ")
+
+
 @pytest.mark.parametrize("transform", ["MyCompanyMacro", "[AWS::Serverless-2016-10-31, MyCompanyMacro]",
                                        "{Name: AWS::Include, Parameters: {Location: s3://bucket/ecr.yaml}}"])
 def test_a_transform_the_scan_cannot_expand_is_unresolved(transform, tmp_path):

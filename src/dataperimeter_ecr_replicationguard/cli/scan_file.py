@@ -25,7 +25,7 @@ from ..template import Context, NotATemplate, placeholder_account, template_reso
 from ..template.decode import UnreadableTemplate, decode_file
 from ..template.marks import locate
 from ..template.resolve import names_read
-from ..template.resources import resource_map, resources_of
+from ..template.resources import malformed, resource_map, resources_of
 from ..template.transforms import expand
 from ..trust_sources import TrustUnavailable
 from .output import FileEntry, Record, ResourceEntry, Unreadable, is_failing
@@ -33,6 +33,7 @@ from .output import FileEntry, Record, ResourceEntry, Unreadable, is_failing
 DEPLOYING_ACCOUNT_LABEL = "<deploying account>"
 UNREADABLE_RULE = rules.TEMPLATE_UNREADABLE
 UNRESOLVED_TRANSFORM_RULE = rules.TEMPLATE_UNRESOLVED_TRANSFORM
+MALFORMED_RESOURCE_RULE = rules.TEMPLATE_MALFORMED_RESOURCE
 
 # Files that are never CloudFormation templates, though their names end like one: pre-commit
 # hands the scan every file its ``files:`` pattern matches.
@@ -202,6 +203,12 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
         reads = {logical_id: _names_of(resource) for logical_id, resource in raw.items()}
     entry = FileEntry(path)
     records = []
+    # As the STACK target: what CloudFormation cannot take apart, the scan cannot judge (when a
+    # transform it cannot expand is declared, the file is unresolved already: a macro may make sense of it)
+    for logical_id, what in [] if expansion.unresolved else malformed(template):
+        line = (getattr(resource_map(template), "key_lines", None) or {}).get(logical_id)
+        finding = _file_finding(MALFORMED_RESOURCE_RULE, what, MALFORMED_REMEDIATION)
+        records.append(Record(path, line, Judged(finding), True))
     for reason in expansion.unresolved:
         line, column = _transform_position(template)
         finding = _file_finding(UNRESOLVED_TRANSFORM_RULE, reason, TRANSFORM_REMEDIATION)
@@ -227,6 +234,7 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
 
 UNREADABLE_REMEDIATION = ("Make the file valid YAML or JSON (cfn-lint reports the same error), or move it out of "
                           "the scanned paths if it is not a CloudFormation template")
+MALFORMED_REMEDIATION = "Give the resource an object body with a literal Type, as CloudFormation requires"
 TRANSFORM_REMEDIATION = ("Scan the processed template (aws cloudformation get-template --template-stage Processed), "
                          "or give the values with --parameter")
 

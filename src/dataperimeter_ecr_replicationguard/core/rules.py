@@ -137,6 +137,11 @@ TEMPLATE_UNRESOLVED_TRANSFORM = Rule("ECR-TEMPLATE-UNRESOLVED-TRANSFORM", H, U, 
     "resources are not known until CloudFormation processes it. Fails unless --allow-unresolved. Fix: scan "
     "the processed template (aws cloudformation get-template --template-stage Processed), or give the "
     "values with --parameter.")
+TEMPLATE_MALFORMED_RESOURCE = Rule("ECR-TEMPLATE-MALFORMED-RESOURCE", H, INV, "A template's resource cannot be taken apart",
+    "hook-handler scan: an entry of the Resources section is not an object, or its Type is missing or not "
+    "literal text (!Ref, !Sub), so neither the scan nor CloudFormation can tell what it makes (CloudFormation "
+    "rejects the template); the STACK and CHANGE_SET targets fail it too. Fix: give the resource an object "
+    "body with a literal Type.")
 AUDIT_NOT_AUDITED = Rule("ECR-AUDIT-NOT-AUDITED", H, INV, "A part of the live configuration was not audited",
     "hook-handler audit: an account, a Region or one read of it (a role that cannot be assumed, a Region not "
     "enabled, an access-denied or failing call) could not be read, so what it holds is not known. It is never "
@@ -181,6 +186,7 @@ RULES: tuple[Rule, ...] = (
     REPLICATION_MALFORMED,
     TEMPLATE_UNREADABLE,
     TEMPLATE_UNRESOLVED_TRANSFORM,
+    TEMPLATE_MALFORMED_RESOURCE,
     AUDIT_NOT_AUDITED,
     PERIMETER_UNDECIDED,
     PERIMETER,

@@ -28,10 +28,10 @@ class TemplateResource(NamedTuple):
 
 
 def resource_map(template: Any) -> Mapping[str, Any]:
-    if not isinstance(template, Mapping):
+    if not (isinstance(template, dict) or isinstance(template, Mapping)):  # dict first: the ABC check is slow
         raise NotATemplate("not a CloudFormation template (the document is not an object)")
     resources = template.get("Resources")
-    if isinstance(resources, Mapping):
+    if isinstance(resources, dict) or isinstance(resources, Mapping):
         return resources
     if resources is None and template and all(
         isinstance(body, Mapping) and isinstance(body.get("Type"), str) for body in template.values()
@@ -134,9 +134,36 @@ def unexpanded(template: Any, checked_types: frozenset[str] | set[str]) -> list[
             path = "/".join(["Resources", _text(key), *(_text(str(w)) for w in where)])
             found.append(Unexpanded(path, transform, logical_id=key if literal else None))
         if not literal and not inner:
-            what = "its body is not an object" if not isinstance(body, Mapping) else "its Type is not literal text"
-            found.append(Unexpanded(f"Resources/{_text(key)}", what, malformed=True))
+            found.append(Unexpanded(f"Resources/{_text(key)}", _malformed(body) or "", malformed=True))
     return found
+
+
+def malformed(template: Any) -> list[tuple[str, str]]:
+    """Every resource of ``template`` that CloudFormation cannot take apart, as (logical ID,
+    what is wrong, written as :meth:`Unexpanded.describe` writes it: ``Resources/Repo: its body
+    is not an object``): a body that is not an object, or a ``Type`` that is not literal text (or
+    none). ``Fn::ForEach::`` and ``Fn::Transform`` keys are not resources: a transform expands
+    them (:func:`unexpanded` names them)."""
+    try:
+        resources = resource_map(template)
+    except NotATemplate:
+        return []
+    found = []
+    for logical_id, body in resources.items():
+        if not (isinstance(body, dict) and type(body.get("Type")) is str):  # the common case, quickly
+            key = str(logical_id)
+            why = None if key.startswith(_FOR_EACH) or key == _TRANSFORM else _malformed(body)
+            if why is not None:
+                found.append((key, f"Resources/{_text(key)}: {why}"))
+    return found
+
+
+def _malformed(body: Any) -> str | None:
+    if not (isinstance(body, dict) or isinstance(body, Mapping)):  # dict first: the ABC check is slow
+        return "its body is not an object"
+    if not isinstance(body.get("Type"), str):
+        return "its Type is not literal text" if "Type" in body else "it has no Type"
+    return None
 
 
 def _text(part: str, limit: int = 80) -> str:

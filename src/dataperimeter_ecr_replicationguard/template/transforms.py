@@ -60,10 +60,30 @@ def expand(template: Any, context: Context) -> Expansion:
                   "only when CloudFormation processes the template)" for name in names
                   if _name(name) not in (SAM, LANGUAGE_EXTENSIONS)]
     unresolved.extend(_fn_transforms(template))
-    if LANGUAGE_EXTENSIONS not in [_name(n) for n in names] or unresolved:
-        return Expansion(template, tuple(unresolved))
+    extended = LANGUAGE_EXTENSIONS in [_name(n) for n in names]
+    if not extended or unresolved:
+        return Expansion(template, tuple(unresolved or _loops_left(template, extended)))
     expanded, problems, parameters = _language_extensions(template, context)
-    return Expansion(expanded if expanded is not None else template, tuple(problems), tuple(parameters))
+    result = expanded if expanded is not None else template
+    return Expansion(result, tuple(problems or _loops_left(result, extended)), tuple(parameters))
+
+
+def _loops_left(template: Any, extended: bool) -> list[str]:
+    """``Fn::ForEach::`` keys still in the Resources section, where they may make an ECR
+    resource: without ``AWS::LanguageExtensions`` nothing expands them, and with it a loop whose
+    name is not alphanumeric (or that is not [identifier, collection, fragment]) is not a loop
+    to it either; CloudFormation rejects such a template, and the scan cannot say what it
+    makes: unresolved, never "0 resources"."""
+    resources = template.get("Resources") if isinstance(template, dict) or isinstance(template, Mapping) else None
+    if not (isinstance(resources, dict) or isinstance(resources, Mapping)):  # dict first: the ABC check is slow
+        return []
+    if not any(type(key) is str and key.startswith("Fn::ForEach::") for key in resources):
+        return []
+    why = ("it is not a loop AWS::LanguageExtensions expands (a loop name is letters and digits, its value "
+           "[identifier, collection, fragment])" if extended else
+           f"only the {LANGUAGE_EXTENSIONS} transform expands it, and the template does not declare it")
+    return [f"Resources/{data(key, 255)}: {why}" for key, value in resources.items()
+            if isinstance(key, str) and key.startswith("Fn::ForEach::") and _may_be_ecr(value)]
 
 
 def _name(entry: Any) -> str:
