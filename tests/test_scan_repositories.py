@@ -317,6 +317,45 @@ def test_a_finding_in_a_json_for_each_resource_is_placed_in_the_loop_body_withou
         assert lines[where["line"] - 1][where["column"] - 1:].startswith('"Principal"'), findings[name]["path"]
 
 
+def test_a_finding_in_a_yaml_for_each_resource_is_placed_where_the_loop_body_writes_it(tmp_path):
+    """The transform expands a copy of the template, and rewrites its Resources: a YAML
+    mapping's marks are taken before it is copied (yaml_loader.take_all_marks), by key. They
+    were taken after, in the order the keys had been read: "After" was reported at line 3 (the
+    loop's) and "Repoa" at 15 (After's)."""
+    text = textwrap.dedent("""\
+        Transform: AWS::LanguageExtensions
+        Resources:
+          Fn::ForEach::Repos:
+            - Name
+            - [a, b]
+            - Repo${Name}:
+                Type: AWS::ECR::Repository
+                Properties:
+                  RepositoryPolicyText:
+                    Version: '2012-10-17'
+                    Statement:
+                      - Effect: Allow
+                        Principal: {AWS: 'arn:aws:iam::999999999999:root'}
+                        Action: ecr:*
+          After:
+            Type: AWS::ECR::RegistryPolicy
+            Properties:
+              PolicyText: {Version: '2012-10-17', Statement: [{Effect: Allow, Principal: {AWS: '777777777777'}, Action: 'ecr:*'}]}
+        """)
+    lines = text.splitlines()
+    path = tmp_path / "foreach.yaml"
+    path.write_text(text)
+    code, out, err = run_cli("scan", str(path), "--account", "111111111111", "--format", "json")
+    assert code == 1 and "Traceback" not in err
+    findings = {f["logicalId"]: f for f in json.loads(out)["findings"]}
+    assert sorted(findings) == ["After", "Repoa", "Repob"]
+    for name in ("Repoa", "Repob"):
+        assert findings[name]["line"] == 7  # generated: the loop's body (its first key)
+        where = findings[name]["property"]
+        assert lines[where["line"] - 1][where["column"] - 1:].startswith("Principal"), findings[name]["path"]
+    assert findings["After"]["line"] == 15 and findings["After"]["property"]["line"] == 18
+
+
 def test_a_for_each_collection_the_template_does_not_decide_is_unresolved_not_zero_resources(tmp_path):
     path = tmp_path / "foreach.yaml"
     path.write_text(FOR_EACH.replace(', Default: "111111111111,999999999999"', ""))

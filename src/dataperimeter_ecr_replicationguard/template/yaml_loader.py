@@ -36,7 +36,7 @@ import re
 from bisect import bisect_right
 from typing import Any
 
-from .marked import _FUNCTIONS, _TAGS, LineDict, LineList, TemplateSyntaxError, _cut  # noqa: F401 - the reader's API
+from .marked import _FUNCTIONS, _TAGS, LineDict, LineList, TemplateSyntaxError, _cut, take_yaml_marks  # noqa: F401 - the reader's API
 
 
 def load_template_text(text: str) -> Any:
@@ -123,10 +123,14 @@ class _JsonSpan:
 
 
 def take_all_marks(template: Any) -> None:
-    """Give every mapping and list of a JSON template read here all its marks now, in one walk
-    of its text, so that a copy of it (which takes none from the text) carries them. Nothing to
-    do for YAML (marked as it is read) or for values not read here."""
+    """Give every mapping and list of a template read here all its marks now, so that a copy of
+    it carries them: a JSON template's in one walk of its text (a copy takes none from the
+    text), a YAML template's from the nodes it was composed from (which a copy would otherwise
+    copy too). Nothing to do for values not read here."""
     if not isinstance(template, LineDict):
+        return
+    if getattr(template, "_raw", None) is not None:
+        take_yaml_marks(template)
         return
     for value in [template, *template.values()]:
         for node in [value, *value.values()] if isinstance(value, LineDict) else [value]:
