@@ -17,7 +17,7 @@ from ..assess import assess
 from ..core import rules
 from ..core.findings import Finding
 from ..core.plain import Frozen
-from ..core.values import shown
+from ..core.values import is_object, shown
 from ..exemptions import Judged
 from ..invocation import Invocation, invocation_of
 from ..settings import Settings
@@ -302,10 +302,10 @@ def _basis(template: Any, resource: Any, reads: dict[str, None], options: ScanOp
     the pseudo parameters the scan assumed."""
     if resource is None:
         return ()
-    declared = template.get("Parameters") if isinstance(template, Mapping) else None
-    declared = declared if isinstance(declared, Mapping) else {}
-    conditions = template.get("Conditions") if isinstance(template, Mapping) else None
-    conditions = conditions if isinstance(conditions, Mapping) else {}
+    declared = template.get("Parameters") if is_object(template) else None
+    declared = declared if is_object(declared) else {}
+    conditions = template.get("Conditions") if is_object(template) else None
+    conditions = conditions if is_object(conditions) else {}
     names = dict(reads)
     pending = [resource.condition] if resource.condition else []
     pending += [n[len("condition "):] for n in list(names) if n.startswith("condition ")]

@@ -23,8 +23,9 @@ def is_region(value: Any) -> TypeGuard[str]:
 
 def is_object(value: Any) -> TypeGuard[Mapping[Any, Any]]:
     """A JSON object: a ``dict`` (tested first: ``isinstance(value, Mapping)`` runs abc's Python
-    ``__instancecheck__``, several times the cost of a ``dict`` test) or any other ``Mapping``."""
-    return isinstance(value, dict) or isinstance(value, Mapping)
+    ``__instancecheck__``, several times the cost of a ``dict`` test) or any other ``Mapping``;
+    ``None`` (what ``.get`` of a missing key gives) is answered without the ABC test too."""
+    return isinstance(value, dict) or (value is not None and isinstance(value, Mapping))
 
 
 def is_dynamic_reference(value: Any) -> TypeGuard[str]:

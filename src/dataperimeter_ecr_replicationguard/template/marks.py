@@ -32,7 +32,7 @@ def locate(node: Any, pointer: str) -> Position | None:
     ``None`` when nothing on the way carries a position."""
     found: Position | None = None
     for part in parts_of(pointer):
-        if isinstance(node, Mapping):
+        if isinstance(node, dict) or isinstance(node, Mapping):  # dict first: the ABC check is slow
             key = _key(node, part)
             if key is _MISSING:
                 break
@@ -65,7 +65,7 @@ def _key(mapping: Mapping, part: str) -> Any:
 
 def _key_mark(mapping: Mapping, key: Any) -> Position | None:
     marks = getattr(mapping, "key_marks", None)
-    if isinstance(marks, Mapping) and key in marks:
+    if (isinstance(marks, dict) or isinstance(marks, Mapping)) and key in marks:
         return _pair(marks[key])
     return _mark_of(key)
 

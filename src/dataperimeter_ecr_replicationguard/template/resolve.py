@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from ..core.findings import pointer
-from ..core.values import data
+from ..core.values import data, is_object
 from ..core.partitions import partition_of_region
 from ..core.plain import Frozen, Plain
 from .marked import LineDict, LineList
@@ -103,12 +103,12 @@ class Resolver:
     """Resolves values of one template under one :class:`Context`."""
 
     def __init__(self, template: Mapping[str, Any], context: Context):
-        self.template = template if isinstance(template, Mapping) else {}
+        self.template = template if is_object(template) else {}
         self.context = context
         self._parameters = self._parameter_values()
         self._conditions: dict[str, bool | None] = {}
         self._evaluating: set[str] = set()
-        self._resources = self.template.get("Resources") if isinstance(self.template.get("Resources"), Mapping) else {}
+        self._resources = self.template.get("Resources") if is_object(self.template.get("Resources")) else {}
         self._reads: dict[str, None] | None = None
 
     # -- public ----------------------------------------------------------------------------
@@ -150,7 +150,7 @@ class Resolver:
             if "{{resolve:" in value:
                 unresolved.append(Unresolved(pointer(*where), "a dynamic reference is resolved only when the stack deploys"))
             return value
-        if kind is dict or kind is LineDict or (kind is not list and kind is not LineList and isinstance(value, Mapping)):
+        if kind is dict or kind is LineDict or (kind not in _NOT_MAPPINGS and isinstance(value, Mapping)):
             reads = self._reads
             if _is_intrinsic(value):
                 if reads is not None:
@@ -256,7 +256,7 @@ class Resolver:
 
     def _parameter_values(self) -> dict[str, Any]:
         declared = self.template.get("Parameters")
-        return dict(declared) if isinstance(declared, Mapping) else {}
+        return dict(declared) if is_object(declared) else {}
 
     def _parameter(self, name: str) -> Any:
         declaration = self._parameters[name]
@@ -465,6 +465,11 @@ def _key_reads(key: str, item: Any, found: dict[str, None], inner: bool = True) 
         found[f"condition {item}"] = None
     elif inner:
         names_read(item, found)
+
+
+# Types that are never a mapping: the resolver's ``Mapping`` test (abc's Python-level
+# ``__instancecheck__``) is skipped for them (a template's true, 5 and null, and its lists).
+_NOT_MAPPINGS = frozenset({list, LineList, bool, int, float, type(None)})
 
 
 def _is_intrinsic(value: Mapping) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from ..core.values import shown
+from ..core.values import is_object, shown
 
 
 class NotATemplate(ValueError):
@@ -28,10 +28,10 @@ class TemplateResource(NamedTuple):
 
 
 def resource_map(template: Any) -> Mapping[str, Any]:
-    if not (isinstance(template, dict) or isinstance(template, Mapping)):  # dict first: the ABC check is slow
+    if not is_object(template):
         raise NotATemplate("not a CloudFormation template (the document is not an object)")
     resources = template.get("Resources")
-    if isinstance(resources, dict) or isinstance(resources, Mapping):
+    if is_object(resources):
         return resources
     if resources is None and template and all(
         isinstance(body, Mapping) and isinstance(body.get("Type"), str) for body in template.values()
@@ -45,7 +45,7 @@ def resources_of(template: Any) -> list[TemplateResource]:
     resources = resource_map(template)
     key_lines = getattr(resources, "key_lines", None) or {}
     for logical_id, body in resources.items():
-        if not isinstance(body, Mapping):
+        if not is_object(body):
             continue
         condition = body.get("Condition")
         found.append(
@@ -159,7 +159,7 @@ def malformed(template: Any) -> list[tuple[str, str]]:
 
 
 def _malformed(body: Any) -> str | None:
-    if not (isinstance(body, dict) or isinstance(body, Mapping)):  # dict first: the ABC check is slow
+    if not is_object(body):
         return "its body is not an object"
     if not isinstance(body.get("Type"), str):
         return "its Type is not literal text" if "Type" in body else "it has no Type"

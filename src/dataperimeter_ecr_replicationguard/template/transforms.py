@@ -27,7 +27,7 @@ from collections.abc import Mapping, MutableMapping
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from ..core.values import cut, data, shown
+from ..core.values import cut, data, is_object, shown
 from .resolve import Context, Resolver
 from .yaml_loader import take_all_marks
 
@@ -46,7 +46,7 @@ class Expansion(NamedTuple):
 
 
 def declared(template: Any) -> list[Any]:
-    if not isinstance(template, Mapping):
+    if not is_object(template):
         return []
     value = template.get("Transform")
     if value is None:
@@ -74,8 +74,8 @@ def _loops_left(template: Any, extended: bool) -> list[str]:
     name is not alphanumeric (or that is not [identifier, collection, fragment]) is not a loop
     to it either; CloudFormation rejects such a template, and the scan cannot say what it
     makes: unresolved, never "0 resources"."""
-    resources = template.get("Resources") if isinstance(template, dict) or isinstance(template, Mapping) else None
-    if not (isinstance(resources, dict) or isinstance(resources, Mapping)):  # dict first: the ABC check is slow
+    resources = template.get("Resources") if is_object(template) else None
+    if not is_object(resources):
         return []
     if not any(type(key) is str and key.startswith("Fn::ForEach::") for key in resources):
         return []
@@ -95,14 +95,14 @@ def _name(entry: Any) -> str:
 def _fn_transforms(template: Any) -> list[str]:
     """``Fn::Transform`` where it can add or change resources (the Resources section itself, or
     a resource's body outside ``Properties``; inside properties the resolver reports it)."""
-    resources = template.get("Resources") if isinstance(template, Mapping) else None
-    if not isinstance(resources, Mapping):
+    resources = template.get("Resources") if is_object(template) else None
+    if not is_object(resources):
         return []
     found = []
     if "Fn::Transform" in resources:
         found.append("the Resources section includes Fn::Transform, which the scan cannot expand")
     for logical_id, body in resources.items():
-        if isinstance(body, Mapping) and "Fn::Transform" in body:
+        if is_object(body) and "Fn::Transform" in body:
             found.append(f"resource {shown(str(logical_id))} includes Fn::Transform, which the scan cannot expand")
     return found
 
