@@ -28,8 +28,8 @@ class TemplateSyntaxError(ValueError):
 class LineDict(dict):
     """A mapping that knows where it starts (``line``, ``column``) and where each key is
     written: ``key_marks[key] == (line, column)``; ``key_lines[key]`` is the line alone
-    (1-based). Taken when first asked: a YAML mapping keeps the (key node, value node) pairs
-    libyaml composed it from (``_raw``), a JSON document takes them from its text."""
+    (1-based). Compact until asked: a YAML mapping keeps its marks as one array of numbers (0-based, as libyaml
+    gives them; no objects for the garbage collector to walk), a JSON document takes them from its text."""
 
     __slots__ = ("_line", "_column", "_raw", "_doc", "_key_marks", "_key_lines")
 
@@ -62,7 +62,7 @@ class LineDict(dict):
             return self._key_marks
         except AttributeError:
             raw = getattr(self, "_raw", None)
-            self._key_marks = {} if raw is None else dict(zip(self, _one_based(key for key, _ in raw)))
+            self._key_marks = {} if raw is None else dict(zip(self, _one_based(raw)))
             return self._key_marks
 
     @key_marks.setter
@@ -120,14 +120,15 @@ class LineList(list):
         self._item_marks = value
 
 
-def _one_based(nodes: Any) -> list[tuple[int, int]]:
-    """Where each of the YAML nodes starts: (line, column), 1-based (libyaml's are 0-based)."""
-    return [(mark.line + 1, mark.column + 1) for mark in (node.start_mark for node in nodes)]
+def _one_based(raw: Any) -> list[tuple[int, int]]:
+    """(line, column) pairs, 1-based, from a YAML value's array of 0-based line, column, ..."""
+    return list(zip([line + 1 for line in raw[0::2]], [column + 1 for column in raw[1::2]]))
 
 
 def take_yaml_marks(value: Any) -> None:
-    """Give every mapping and list in ``value`` read from YAML its marks now and let go of the
-    nodes they come from, so that a copy of it (a transform's) carries the marks, not the nodes."""
+    """Give every mapping and list in ``value`` read from YAML its marks now, by key (a mapping's
+    array is in the order its keys were read), so that a copy of it (a transform's, which then
+    adds and removes keys) carries them."""
     stack = [value]
     while stack:
         node = stack.pop()

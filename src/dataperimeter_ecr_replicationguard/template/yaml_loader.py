@@ -125,8 +125,8 @@ class _JsonSpan:
 def take_all_marks(template: Any) -> None:
     """Give every mapping and list of a template read here all its marks now, so that a copy of
     it carries them: a JSON template's in one walk of its text (a copy takes none from the
-    text), a YAML template's from the nodes it was composed from (which a copy would otherwise
-    copy too). Nothing to do for values not read here."""
+    text), a YAML template's by key (a copy whose keys the transform adds and removes cannot
+    pair its arrays of marks with its keys by order). Nothing to do for values not read here."""
     if not isinstance(template, LineDict):
         return
     if getattr(template, "_raw", None) is not None:
