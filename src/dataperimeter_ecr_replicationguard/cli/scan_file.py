@@ -25,7 +25,7 @@ from ..template import Context, NotATemplate, placeholder_account, template_reso
 from ..template.decode import UnreadableTemplate, decode_file
 from ..template.marks import locate
 from ..template.resolve import names_read
-from ..template.resources import malformed, resource_map, resources_of
+from ..template.resources import malformed, malformed_section, resource_map, resources_of
 from ..template.transforms import expand
 from ..trust_sources import TrustUnavailable
 from .output import FileEntry, Record, ResourceEntry, Unreadable, is_failing
@@ -165,7 +165,12 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
     try:
         resource_map(template)
     except NotATemplate as error:
-        return FileOutcome(path, skipped=str(error))
+        why = malformed_section(template)
+        if why is None:
+            return FileOutcome(path, skipped=str(error))
+        finding = _file_finding(MALFORMED_RESOURCE_RULE, why, MALFORMED_REMEDIATION)
+        return FileOutcome(path, entry=FileEntry(path), records=(
+            Record(path, _key_line(template, "Resources"), Judged(finding), True),))
     settings = options.settings
     account = options.account or placeholder_account(template)
     invocation = _invocation(account, options.region or "us-east-1")
@@ -205,10 +210,14 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
     records = []
     # As the STACK target: what CloudFormation cannot take apart, the scan cannot judge (when a
     # transform it cannot expand is declared, the file is unresolved already: a macro may make sense of it)
-    for logical_id, what in [] if expansion.unresolved else malformed(template):
-        line = (getattr(resource_map(template), "key_lines", None) or {}).get(logical_id)
-        finding = _file_finding(MALFORMED_RESOURCE_RULE, what, MALFORMED_REMEDIATION)
-        records.append(Record(path, line, Judged(finding), True))
+    for logical_id, what in [] if expansion.opaque else malformed(template):
+        finding = _file_finding(MALFORMED_RESOURCE_RULE, what, MALFORMED_REMEDIATION)._replace(logical_id=str(logical_id))
+        records.append(Record(path, _key_line(resource_map(template), logical_id), Judged(finding), True))
+    for key, reason in expansion.loops:  # a Fn::ForEach:: key nothing expands: unresolved, at the loop
+        finding = _file_finding(UNRESOLVED_TRANSFORM_RULE, reason, TRANSFORM_REMEDIATION)._replace(logical_id=key)
+        judged = Judged(finding)
+        records.append(Record(path, _key_line(resource_map(template), key), judged,
+                              is_failing(judged, options.allow_unresolved)))
     for reason in expansion.unresolved:
         line, column = _transform_position(template)
         finding = _file_finding(UNRESOLVED_TRANSFORM_RULE, reason, TRANSFORM_REMEDIATION)
@@ -281,6 +290,12 @@ def _without_prefix(message: str, path: str) -> str:
 def _file_finding(rule: rules.Rule, message: str, remediation: str) -> Finding:
     """A finding about the whole file (no resource, no property): severity and category are the row's."""
     return rule.finding(path="", subject="", message=message, remediation=remediation)
+
+
+def _key_line(mapping: Any, key: Any) -> int | None:
+    """The line a key of a mapping read by the template reader is written on, when known."""
+    lines = getattr(mapping, "key_lines", None)
+    return lines.get(key) if isinstance(lines, dict) else None
 
 
 def _transform_position(template: Any) -> tuple[int | None, int | None]:

@@ -140,7 +140,7 @@ TEMPLATE_UNRESOLVED_TRANSFORM = Rule("ECR-TEMPLATE-UNRESOLVED-TRANSFORM", H, U, 
 TEMPLATE_MALFORMED_RESOURCE = Rule("ECR-TEMPLATE-MALFORMED-RESOURCE", H, INV, "A template's resource cannot be taken apart",
     "hook-handler scan: an entry of the Resources section is not an object, or its Type is missing or not "
     "literal text (!Ref, !Sub), so neither the scan nor CloudFormation can tell what it makes (CloudFormation "
-    "rejects the template); the STACK and CHANGE_SET targets fail it too. Fix: give the resource an object "
+    "rejects the template); the STACK target fails it too. Fix: give the resource an object "
     "body with a literal Type.")
 AUDIT_NOT_AUDITED = Rule("ECR-AUDIT-NOT-AUDITED", H, INV, "A part of the live configuration was not audited",
     "hook-handler audit: an account, a Region or one read of it (a role that cannot be assumed, a Region not "

@@ -138,9 +138,9 @@ def unexpanded(template: Any, checked_types: frozenset[str] | set[str]) -> list[
     return found
 
 
-def malformed(template: Any) -> list[tuple[str, str]]:
-    """Every resource of ``template`` that CloudFormation cannot take apart, as (logical ID,
-    what is wrong, written as :meth:`Unexpanded.describe` writes it: ``Resources/Repo: its body
+def malformed(template: Any) -> list[tuple[Any, str]]:
+    """Every resource of ``template`` that CloudFormation cannot take apart, as (logical ID as
+    written: a YAML key may be ``1`` or ``true``; what is wrong, written as :meth:`Unexpanded.describe` writes it: ``Resources/Repo: its body
     is not an object``): a body that is not an object, or a ``Type`` that is not literal text (or
     none). ``Fn::ForEach::`` and ``Fn::Transform`` keys are not resources: a transform expands
     them (:func:`unexpanded` names them)."""
@@ -154,8 +154,17 @@ def malformed(template: Any) -> list[tuple[str, str]]:
             key = str(logical_id)
             why = None if key.startswith(_FOR_EACH) or key == _TRANSFORM else _malformed(body)
             if why is not None:
-                found.append((key, f"Resources/{_text(key)}: {why}"))
+                found.append((logical_id, f"Resources/{_text(key)}: {why}"))
     return found
+
+
+def malformed_section(template: Any) -> str | None:
+    """What is wrong with a Resources section that is there but is not an object (a list, a
+    text, nothing), written as :func:`malformed` writes it; ``None`` otherwise. Such a template
+    is not "not a template": CloudFormation rejects it, and the scan cannot say what it makes."""
+    if not is_object(template) or "Resources" not in template or is_object(template["Resources"]):
+        return None
+    return "Resources: the section is " + ("empty" if template["Resources"] is None else "not an object")
 
 
 def _malformed(body: Any) -> str | None:

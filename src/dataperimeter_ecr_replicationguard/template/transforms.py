@@ -43,6 +43,8 @@ class Expansion(NamedTuple):
     template: Any
     unresolved: tuple[str, ...] = ()  # reasons: the ECR content is not known before deployment
     parameters: tuple[str, ...] = ()  # parameters whose value decided a Fn::ForEach collection
+    opaque: bool = False  # a transform the scan cannot expand may rewrite any resource (a macro, Fn::Transform)
+    loops: tuple[tuple[Any, str], ...] = ()  # Fn::ForEach:: keys nothing expands: (key as written, why)
 
 
 def declared(template: Any) -> list[Any]:
@@ -60,15 +62,17 @@ def expand(template: Any, context: Context) -> Expansion:
                   "only when CloudFormation processes the template)" for name in names
                   if _name(name) not in (SAM, LANGUAGE_EXTENSIONS)]
     unresolved.extend(_fn_transforms(template))
-    extended = LANGUAGE_EXTENSIONS in [_name(n) for n in names]
-    if not extended or unresolved:
-        return Expansion(template, tuple(unresolved or _loops_left(template, extended)))
+    if unresolved:
+        return Expansion(template, tuple(unresolved), opaque=True)
+    if LANGUAGE_EXTENSIONS not in [_name(n) for n in names]:
+        return Expansion(template, loops=tuple(_loops_left(template, extended=False)))
     expanded, problems, parameters = _language_extensions(template, context)
-    result = expanded if expanded is not None else template
-    return Expansion(result, tuple(problems or _loops_left(result, extended)), tuple(parameters))
+    if problems:  # nothing expanded: every loop is still there, and the problem is said
+        return Expansion(template, tuple(problems), tuple(parameters))
+    return Expansion(expanded, (), tuple(parameters), loops=tuple(_loops_left(expanded, extended=True)))
 
 
-def _loops_left(template: Any, extended: bool) -> list[str]:
+def _loops_left(template: Any, extended: bool) -> list[tuple[Any, str]]:
     """``Fn::ForEach::`` keys still in the Resources section, where they may make an ECR
     resource: without ``AWS::LanguageExtensions`` nothing expands them, and with it a loop whose
     name is not alphanumeric (or that is not [identifier, collection, fragment]) is not a loop
@@ -82,7 +86,7 @@ def _loops_left(template: Any, extended: bool) -> list[str]:
     why = ("it is not a loop AWS::LanguageExtensions expands (a loop name is letters and digits, its value "
            "[identifier, collection, fragment])" if extended else
            f"only the {LANGUAGE_EXTENSIONS} transform expands it, and the template does not declare it")
-    return [f"Resources/{data(key, 255)}: {why}" for key, value in resources.items()
+    return [(key, f"Resources/{data(key, 255)}: {why}") for key, value in resources.items()
             if isinstance(key, str) and key.startswith("Fn::ForEach::") and _may_be_ecr(value)]
 
 
