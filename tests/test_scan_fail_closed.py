@@ -146,3 +146,13 @@ def test_a_loop_with_no_transform_is_placed_at_the_loop_too(tmp_path):
     [finding] = json.loads(out)["findings"]
     assert code == 1 and finding["ruleId"] == "ECR-TEMPLATE-UNRESOLVED-TRANSFORM" and finding["line"] == 3
     assert finding["logicalId"] == "Fn::ForEach::Repos"
+
+
+def test_the_text_and_sarif_reports_name_a_malformed_resource_without_an_empty_type(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("Resources:\n  Repl: [1]\n")
+    code, out, _ = run_cli("scan", str(path))
+    assert code == 1 and f"{path}:2: Repl ECR-TEMPLATE-MALFORMED-RESOURCE [HIGH]" in out.splitlines()
+    code, out, _ = run_cli("scan", str(path), "--format", "sarif")
+    [result] = json.loads(out)["runs"][0]["results"]
+    assert result["message"]["text"].startswith("Repl /: Resources/Repl: its body is not an object")

@@ -81,8 +81,8 @@ def _result(record: Record, rule_index: int) -> dict:
     line, column = record.where
     if line:
         physical["region"] = {"startLine": line, **({"startColumn": column} if column else {})}
-    text = f"{finding.logical_id} ({finding.resource_type}) {finding.path or '/'}: {finding.message}" \
-        if finding.logical_id else finding.message
+    kind = f" ({finding.resource_type})" if finding.resource_type else ""
+    text = f"{finding.logical_id}{kind} {finding.path or '/'}: {finding.message}" if finding.logical_id else finding.message
     text += f" Fix: {finding.remediation}"
     if record.basis:
         text += " Rests on: " + "; ".join(record.basis) + "."

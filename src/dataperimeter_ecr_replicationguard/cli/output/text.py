@@ -68,7 +68,7 @@ def _block(record: Record, paint) -> list[str]:
         state, code = f.severity.value, _RED
     else:
         state, code = "allowed", _YELLOW
-    resource = f" {f.logical_id} ({f.resource_type})" if f.logical_id else ""
+    resource = f" {f.logical_id}" + (f" ({f.resource_type})" if f.resource_type else "") if f.logical_id else ""
     out = [
         f"{paint(_BOLD, _shown(location(record)))}:{_shown(resource)} {paint(code, f'{f.rule_id} [{state}]')}",
         _shown(f"    {f.path or '/'}: {f.message}"),
