@@ -134,7 +134,7 @@ def take_yaml_marks(value: Any) -> None:
         node = stack.pop()
         if isinstance(node, LineDict):
             if getattr(node, "_raw", None) is not None:
-                node.key_marks  # noqa: B018 - taken now, from the nodes
+                node.key_marks  # noqa: B018 - taken now, from the array
                 node._raw = None
         elif isinstance(node, LineList):
             if getattr(node, "_raw", None) is not None:
