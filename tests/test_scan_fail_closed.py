@@ -115,15 +115,18 @@ def test_a_resources_section_that_is_a_list_fails_closed_not_skipped(tmp_path):
     assert document["skipped"] == [] and code != 0
 
 
-def test_a_loop_left_unexpanded_is_reported_at_the_loop_not_at_the_transform(tmp_path):
-    """Not at the Transform key (line 1), nor without a line when there is none."""
+@pytest.mark.parametrize("head, key", [
+    ("Transform: AWS::LanguageExtensions\nResources:\n", "Fn::ForEach::my-repos"),  # a name the transform refuses
+    ("Resources:\n  Topic: {Type: AWS::SNS::Topic}\n", "Fn::ForEach::Repos"),  # no transform declared
+], ids=["after-the-transform", "without-a-transform"])
+def test_a_loop_left_unexpanded_is_reported_at_the_loop_not_at_the_transform(head, key, tmp_path):
+    """Not at the Transform key (line 1), nor without a line when there is none; named by its key."""
     path = tmp_path / "t.yaml"
-    path.write_text("Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::my-repos:\n    - N\n"
-                    "    - [a]\n    - Repo${N}: {Type: AWS::ECR::Repository}\n")
+    path.write_text(f"{head}  {key}:\n    - N\n    - [a]\n    - Repo${{N}}: {{Type: AWS::ECR::Repository}}\n")
     code, out, _ = run_cli("scan", str(path), "--format", "json")
     [finding] = json.loads(out)["findings"]
-    assert code == 1 and finding["ruleId"] == "ECR-TEMPLATE-UNRESOLVED-TRANSFORM"
-    assert finding["line"] == 3
+    assert code == 1 and finding["ruleId"] == "ECR-TEMPLATE-UNRESOLVED-TRANSFORM" and finding["line"] == 3
+    assert finding["logicalId"] == key
 
 
 @pytest.mark.parametrize("section", ["Resources:\n", "Resources: text\n", "Resources: [1, 2]\n"])
@@ -136,16 +139,6 @@ def test_a_resources_section_that_is_empty_or_not_an_object_is_a_finding_at_its_
     assert code == 1 and finding["ruleId"] == "ECR-TEMPLATE-MALFORMED-RESOURCE" and finding["line"] == 2
     assert finding["message"].startswith("Resources: the section is ")
     assert [f["file"] for f in document["files"]] == [str(path)]
-
-
-def test_a_loop_with_no_transform_is_placed_at_the_loop_too(tmp_path):
-    path = tmp_path / "t.yaml"
-    path.write_text("Resources:\n  Topic: {Type: AWS::SNS::Topic}\n  Fn::ForEach::Repos:\n    - N\n"
-                    "    - [a]\n    - Repo${N}: {Type: AWS::ECR::Repository}\n")
-    code, out, _ = run_cli("scan", str(path), "--format", "json")
-    [finding] = json.loads(out)["findings"]
-    assert code == 1 and finding["ruleId"] == "ECR-TEMPLATE-UNRESOLVED-TRANSFORM" and finding["line"] == 3
-    assert finding["logicalId"] == "Fn::ForEach::Repos"
 
 
 def test_the_text_and_sarif_reports_name_a_malformed_resource_without_an_empty_type(tmp_path):

@@ -188,6 +188,7 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
     template = expansion.template
     try:
         listed = resources_of(template)
+        section = resource_map(template)  # the expanded template's Resources: its keys place what is found
         reads: dict[str, dict[str, None]] = {}
         resources = template_resources(template, context, listed, reads)
     except NotATemplate as error:
@@ -212,11 +213,11 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
     # transform it cannot expand is declared, the file is unresolved already: a macro may make sense of it)
     for logical_id, what in [] if expansion.opaque else malformed(template):
         finding = _file_finding(MALFORMED_RESOURCE_RULE, what, MALFORMED_REMEDIATION)._replace(logical_id=str(logical_id))
-        records.append(Record(path, _key_line(resource_map(template), logical_id), Judged(finding), True))
+        records.append(Record(path, _key_line(section, logical_id), Judged(finding), True))
     for key, reason in expansion.loops:  # a Fn::ForEach:: key nothing expands: unresolved, at the loop
         finding = _file_finding(UNRESOLVED_TRANSFORM_RULE, reason, TRANSFORM_REMEDIATION)._replace(logical_id=key)
         judged = Judged(finding)
-        records.append(Record(path, _key_line(resource_map(template), key), judged,
+        records.append(Record(path, _key_line(section, key), judged,
                               is_failing(judged, options.allow_unresolved)))
     for reason in expansion.unresolved:
         line, column = _transform_position(template)
@@ -230,7 +231,7 @@ def scan_file(options: ScanOptions, item: tuple[str, bool]) -> FileOutcome:
         entry.resources.append(ResourceEntry(result.logical_id, result.resource_type, result.line, basis))
         if not assessed.judged:  # a column only places a finding: a JSON text is walked for marks only then
             continue
-        id_position = locate(resource_map(template), "/" + _escape(result.logical_id))
+        id_position = locate(section, "/" + _escape(result.logical_id))
         column = id_position[1] if id_position and id_position[0] == result.line else None
         for judged in assessed.judged:
             if not options.account:

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..core.values import is_object
+
 Position = tuple[int, int]
 
 
@@ -32,7 +34,7 @@ def locate(node: Any, pointer: str) -> Position | None:
     ``None`` when nothing on the way carries a position."""
     found: Position | None = None
     for part in parts_of(pointer):
-        if isinstance(node, dict) or isinstance(node, Mapping):  # dict first: the ABC check is slow
+        if is_object(node):
             key = _key(node, part)
             if key is _MISSING:
                 break
@@ -65,7 +67,7 @@ def _key(mapping: Mapping, part: str) -> Any:
 
 def _key_mark(mapping: Mapping, key: Any) -> Position | None:
     marks = getattr(mapping, "key_marks", None)
-    if (isinstance(marks, dict) or isinstance(marks, Mapping)) and key in marks:
+    if is_object(marks) and key in marks:
         return _pair(marks[key])
     return _mark_of(key)
 
